@@ -1,0 +1,480 @@
+"""Grokking as the transition from lazy to rich training (Kumar, Bordelon, Gershman, Pehlevan, ICLR 2024).
+
+The paper's testbed: a two-layer network with fixed readouts and a quadratic activation,
+
+    f(x) = alpha * (1/N) sum_i phi(w_i . x),      phi(h) = h + (eps/2) h^2,
+
+trained by full-batch GD on the centred MSE (f(x; W) - f(x; W0) - y)^2 with lr = lr_scale * N / alpha^2,
+for the rank-1 quadratic target y = (beta . x)^2 / 2 and inputs x ~ N(0, I/D).
+
+Because phi is quadratic and the readouts are fixed, f depends on W only through the statistics
+
+    w_bar = (1/N) sum_i w_i,      M = W^T W / N,      f(x) = alpha [w_bar . x + (eps/2) x^T M x],
+
+and one GD step maps (w_bar, M) to new statistics with no reference to N (the paper's sufficient-statistics
+argument). With A = I - c eps G, G = X^T diag(r) X, g = X^T r, c = 2 lr_scale / (alpha P):
+
+    w_bar' = A w_bar - c g,        C' = A C A   where C = M - w_bar w_bar^T  (the covariance of the rows).
+
+The C-form is our rewrite of the paper's expanded M update (same recursion, two matmuls instead of five);
+``simulate_weights`` runs plain GD on W and the tests check both agree to float64 round-off.
+
+The population test loss is exact (no test set): with Q = (alpha eps dM - beta beta^T)/2, dM = M - M0,
+
+    E_g = alpha^2 |dw_bar|^2 / D  +  (Tr Q / D)^2  +  2 |Q|_F^2 / D^2     (linear, trace, misalignment terms)
+
+The linearised (lazy) network, the initial-NTK kernel regression and the NTK-target alignment are closed in
+the same statistics, so every curve on the page is computed from this module, in torch, N-free.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from core.device import pick_device, pin_threads, seeded_generator
+
+Progress = Callable[[float], None] | None
+
+
+# ----------------------------------------------------------------------------- the task
+
+@dataclass
+class Task:
+    """Training inputs X (P, D), labels y (P,), teacher beta (D,), and the width-N initial statistics."""
+    X: torch.Tensor
+    y: torch.Tensor
+    beta: torch.Tensor
+    w_bar0: torch.Tensor
+    M0: torch.Tensor
+    W0: torch.Tensor | None = None  # kept only when asked for (the direct-GD reference needs it)
+
+
+def make_task(P: int, D: int, N: int, seed: int, device=None, dtype=torch.float64,
+              keep_weights: bool = False) -> Task:
+    """Draw beta ~ N(0, I), x ~ N(0, I/D), W0 ~ N(0, 1)^{N x D} from one seeded generator."""
+    device = pick_device(device)
+    gen = seeded_generator(seed, "cpu")  # draw on CPU so cpu and cuda runs see the same numbers
+    beta = torch.randn(D, generator=gen, dtype=torch.float64)
+    X = torch.randn(P, D, generator=gen, dtype=torch.float64) / D ** 0.5
+    W0 = torch.randn(N, D, generator=gen, dtype=torch.float64)
+    y = 0.5 * (X @ beta) ** 2
+    to = dict(device=device, dtype=dtype)
+    return Task(X=X.to(**to), y=y.to(**to), beta=beta.to(**to), w_bar0=W0.mean(0).to(**to),
+                M0=(W0.T @ W0 / N).to(**to), W0=W0.to(**to) if keep_weights else None)
+
+
+# ----------------------------------------------------------------------------- exact losses
+
+def population_loss_terms(lin_coef: torch.Tensor, quad: torch.Tensor, beta: torch.Tensor):
+    """Exact E_x[(b.x + x^T S x - y(x))^2] for x ~ N(0, I/D), split into the paper's three terms.
+
+    ``lin_coef`` b: (..., D) linear coefficients; ``quad`` S: (..., D, D) symmetric quadratic form of the
+    model's output. Returns (linear, trace, misalignment) with sum = the population MSE.
+    """
+    D = beta.shape[-1]
+    Q = quad - 0.5 * torch.outer(beta, beta)
+    linear = (lin_coef ** 2).sum(-1) / D
+    trace = (torch.diagonal(Q, dim1=-2, dim2=-1).sum(-1) / D) ** 2
+    misalignment = 2 * (Q ** 2).sum((-2, -1)) / D ** 2
+    return linear, trace, misalignment
+
+
+def quadratic_outputs(X: torch.Tensor, lin_coef: torch.Tensor, quad: torch.Tensor) -> torch.Tensor:
+    """b.x + x^T S x for every row of X (P, D), batched: b (B, D), S (B, D, D) -> (B, P).
+
+    X is shared by the batch, so X @ [S_1 ... S_B] is one (P, D) x (D, B*D) GEMM rather than a bmm over a
+    broadcast copy of X (measured 1.3-6x faster for the 64-run phase diagram on one thread).
+    """
+    B, D = lin_coef.shape
+    XS = (X @ quad.transpose(0, 1).reshape(D, B * D)).reshape(-1, B, D)
+    return lin_coef @ X.T + (XS * X[:, None, :]).sum(-1).T
+
+
+def ntk_gram(X: torch.Tensor, w_bar: torch.Tensor, M: torch.Tensor, eps: float) -> torch.Tensor:
+    """Gram matrix of the NTK on the rows of X, without the alpha^2/N scale (it cancels everywhere):
+    K(x, x') ~ (x.x')[1 + eps w_bar.(x + x') + eps^2 x^T M x']."""
+    a = X @ w_bar
+    return (X @ X.T) * (1 + eps * (a[:, None] + a[None, :]) + eps ** 2 * (X @ M @ X.T))
+
+
+def kernel_expansion_quadratic(task: "Task", eps: float, coef: torch.Tensor):
+    """The function x -> sum_mu coef_mu K0(x, x_mu) as a quadratic b.x + x^T S x; coef: (..., P).
+
+    Expanding K0 gives b = X^T(coef * (1 + eps X w0)) and S = sym(eps (X^T coef) w0^T + eps^2 X^T diag(coef) X M0),
+    so the exact population loss of any initial-kernel predictor follows from population_loss_terms.
+    """
+    X, w0, M0 = task.X, task.w_bar0, task.M0
+    lin_coef = (coef * (1 + eps * (X @ w0))) @ X
+    s = coef @ X
+    quad = eps * s[..., :, None] * w0 + eps ** 2 * ((X.T * coef[..., None, :]) @ X) @ M0
+    return lin_coef, 0.5 * (quad + quad.transpose(-1, -2))
+
+
+def kernel_regression_loss(task: Task, eps: float) -> float:
+    """Exact population MSE of ridge-less regression with the initial NTK K0 (the lazy limit).
+
+    The interpolant is a quadratic (kernel_expansion_quadratic), so its error has a closed form.
+    Min-norm least squares also covers P above the kernel threshold D(D+3)/2, where K0's Gram is singular.
+    """
+    task = _as_float64(task)
+    gram = ntk_gram(task.X, task.w_bar0, task.M0, eps)
+    coef = torch.linalg.lstsq(gram.cpu(), task.y.cpu()[:, None], driver="gelsd").solution[:, 0]
+    return float(sum(population_loss_terms(*kernel_expansion_quadratic(task, eps, coef.to(task.X.device)),
+                                           task.beta)))
+
+
+def stable_lr_scale(task: Task, eps: float) -> float:
+    """Largest lr_scale for which GD on the initial (lazy) kernel does not blow up: P / lambda_max(K0).
+
+    In function space one step multiplies the residual by I - (2 lr_scale / P) K0, which diverges once
+    (2 lr_scale / P) lambda_max > 2. lambda_max ~ (1 + sqrt(P/D))^2 for these inputs, so the limit grows
+    with D: lr_scale = 20 needs D >~ 40 at P = 5.5 D.
+    """
+    task = _as_float64(task)
+    lam_max = torch.linalg.eigvalsh(ntk_gram(task.X, task.w_bar0, task.M0, eps))[-1]
+    return float(task.X.shape[0] / lam_max)
+
+
+def ntk_alignment(X: torch.Tensor, y: torch.Tensor, w_bar: torch.Tensor, M: torch.Tensor, eps) -> float:
+    """Kernel-target alignment y_c^T K_c y_c / (|K_c|_F |y_c|^2) of the current NTK on (X, y).
+
+    K(x, x') ~ (x.x')[1 + eps w_bar.(x + x') + eps^2 x^T M x']; K_c subtracts column means, as in the
+    authors' notebook (the numerator equals the doubly-centred one because y_c sums to zero).
+    """
+    K = ntk_gram(X, w_bar, M, eps)
+    Kc = K - K.mean(0, keepdim=True)
+    yc = y - y.mean()
+    return float((yc @ Kc @ yc) / (torch.linalg.matrix_norm(Kc) * (yc @ yc)))
+
+
+# ----------------------------------------------------------------------------- one GD step of the network
+
+def _as_float64(task: Task) -> Task:
+    f = lambda t: None if t is None else t.to(torch.float64)
+    return Task(f(task.X), f(task.y), f(task.beta), f(task.w_bar0), f(task.M0), f(task.W0))
+
+
+def _as_dtype(task: Task, dtype) -> Task:
+    f = lambda t: None if t is None else t.to(dtype)
+    return Task(f(task.X), f(task.y), f(task.beta), f(task.w_bar0), f(task.M0), f(task.W0))
+
+
+def network_form(w_bar, C, task: Task, eps):
+    """The centred network's output alpha (b.x + x^T S x) as (b, S): b = w_bar - w_bar0, S = eps (M - M0) / 2."""
+    M = C + w_bar[:, :, None] * w_bar[:, None, :]
+    return w_bar - task.w_bar0, 0.5 * eps[:, None, None] * (M - task.M0)
+
+
+def gd_step(X, r, w_bar, C, eps, c):
+    """One full-batch GD step of the centred network in statistics form, batched over runs (B, ...).
+
+    r is the training residual at (w_bar, C). With g = X^T r, G = X^T diag(r) X and A = I - c eps G:
+    w_bar' = A w_bar - c g,  C' = A C A  (C = M - w_bar w_bar^T).
+    """
+    g = r @ X
+    G = (X.T * r[:, None, :]) @ X
+    ceps = (c * eps)[:, None, None]
+    AC = C - ceps * (G @ C)
+    C_next = AC - ceps * (AC @ G)
+    w_next = w_bar - ceps[:, :, 0] * (G @ w_bar[:, :, None])[:, :, 0] - c[:, None] * g
+    return w_next, C_next
+
+
+def initial_state(task: Task, batch: int = 1):
+    """(w_bar, C) at initialisation, repeated over a batch of runs."""
+    C0 = task.M0 - torch.outer(task.w_bar0, task.w_bar0)
+    return task.w_bar0.expand(batch, -1).clone(), C0.expand(batch, -1, -1).clone()
+
+
+# ----------------------------------------------------------------------------- the lazy (linearised) model
+
+def lazy_curves(task: Task, eps: float, lr_scale: float, eval_steps: np.ndarray):
+    """Train and exact test loss of the network linearised at W0, trained by the same GD, in closed form.
+
+    The linearised model is kernel GD with the initial NTK: with h = 2 lr_scale / P and the Gram
+    K0 = U diag(lam) U^T (alpha and N cancel under lr = lr_scale N / alpha^2), the training residual is
+    r_t = U (1 - h lam)^t U^T r_0 and the function is sum_mu a_t,mu K0(x, x_mu) with
+    a_t = U diag((1 - (1 - h lam)^t) / lam) U^T y, a quadratic whose population loss is exact.
+    Returns (train_loss, test_loss) at ``eval_steps``.
+    """
+    task = _as_float64(task)
+    P = task.X.shape[0]
+    h = 2 * lr_scale / P
+    lam, U = torch.linalg.eigh(ntk_gram(task.X, task.w_bar0, task.M0, eps))
+    lam = lam.clamp_min(0)
+    t = torch.as_tensor(np.asarray(eval_steps), dtype=torch.float64, device=lam.device)[:, None]
+    decay = (1 - h * lam) ** t                                   # (T, P)
+    y_hat = U.T @ task.y
+    train = ((decay * y_hat) ** 2).mean(-1)                      # U is orthogonal: |U z|^2 = |z|^2
+    # (1 - decay) / lam, with its t*h limit where lam is numerically zero
+    gain = torch.where(lam > 1e-12 * lam.max(), (1 - decay) / lam.clamp_min(1e-300), t * h)
+    coef = (gain * y_hat) @ U.T                                  # (T, P)
+    test = sum(population_loss_terms(*kernel_expansion_quadratic(task, eps, coef), task.beta))
+    return train.cpu().numpy(), test.cpu().numpy()
+
+
+# ----------------------------------------------------------------------------- one run, as the page shows it
+
+@dataclass
+class GrokRun:
+    """Everything the page plots, as numpy arrays; per-step arrays are indexed by ``step`` (0 .. steps)."""
+    step: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray            # exact population loss of the network
+    loss_terms: dict                 # name -> per-step array: the three terms that sum to test_loss
+    weight_norm: np.ndarray          # |W|_F^2 / N = Tr M
+    lazy_step: np.ndarray            # the linearised network, at log-spaced steps
+    lazy_train_loss: np.ndarray
+    lazy_test_loss: np.ndarray
+    align_step: np.ndarray
+    alignment: np.ndarray            # NTK-target alignment on held-out points
+    kernel_loss: float               # exact population loss of initial-NTK kernel regression
+    t_train: float                   # first step with loss < threshold (nan if never)
+    t_test: float
+    threshold: float
+    diverged: bool
+    w_bar: np.ndarray                # final statistics
+    M: np.ndarray
+    params: dict = field(default_factory=dict)
+
+    @property
+    def initial_loss(self) -> float:
+        return float(self.test_loss[0])
+
+    @property
+    def grokking_delay(self) -> float:
+        """The paper's amount of grokking, max(0, t_test - t_train); nan when a loss never gets there."""
+        return grokking_amount(self.t_train, self.t_test)
+
+
+def grokking_amount(t_train, t_test):
+    """max(0, t_test(thr) - t_train(thr)) (the paper's Fig. 3e measure); nan where either never crosses."""
+    return np.maximum(0.0, np.asarray(t_test, float) - np.asarray(t_train, float))[()]
+
+
+def first_below(loss: np.ndarray, threshold: float) -> float:
+    """First index where loss < threshold, nan if none."""
+    hit = np.flatnonzero(loss < threshold)
+    return float(hit[0]) if hit.size else float("nan")
+
+
+def log_steps(steps: int, n: int) -> np.ndarray:
+    """About n distinct integer steps in 0..steps, log-spaced (for curves drawn on a log-x axis)."""
+    return np.unique(np.r_[0, np.geomspace(1, steps, max(n - 1, 1)).round().astype(int)])
+
+
+def simulate(alpha: float = 1.0, eps: float = 0.02, P: int = 275, D: int = 50, N: int = 500,
+             lr_scale: float = 20.0, steps: int = 5000, seed: int = 0, device=None,
+             dtype=torch.float32, threshold: float = 0.1, n_lazy: int = 200, n_align: int = 40,
+             n_align_points: int = 300, progress: Progress = None) -> GrokRun:
+    """Train the network by full-batch GD through the exact statistics recursion, plus its lazy twin.
+
+    Defaults are the page's: D = 50, P = 5.5 D as in the paper, lr 20x the paper's N/alpha^2 so the same
+    curve shape appears in 5k steps instead of 1e5. float32 by default: 3x faster on one CPU thread than
+    float64 with the same curves to 4 digits (the tests check the recursion in float64).
+    """
+    pin_threads()
+    task64 = make_task(P, D, N, seed, device)
+    task = _as_dtype(task64, dtype)
+    dev = task.X.device
+    hold = make_task(n_align_points, D, 1, seed + 10_000, dev, dtype)  # fresh points for the alignment
+    hold_y = 0.5 * (hold.X @ task.beta) ** 2
+    alpha_t, eps_t = (torch.full((1,), float(v), dtype=dtype, device=dev) for v in (alpha, eps))
+    c = torch.full((1,), 2 * lr_scale / (alpha * P), dtype=dtype, device=dev)
+    w_bar, C = initial_state(task)
+
+    rec = torch.full((steps + 1, 5), float("nan"), dtype=dtype, device=dev)  # filled on device: no syncs
+    align_at = set(log_steps(steps, n_align).tolist())
+    align_steps, align_vals = [], []
+    check_every = max(1, steps // 100)
+    for t in range(steps + 1):
+        lin_coef, quad = network_form(w_bar, C, task, eps_t)
+        r = alpha_t[:, None] * quadratic_outputs(task.X, lin_coef, quad) - task.y
+        terms = population_loss_terms(alpha_t[:, None] * lin_coef, alpha_t[:, None, None] * quad, task.beta)
+        rec[t, 0] = (r ** 2).mean()
+        rec[t, 1:4] = torch.cat(terms)
+        rec[t, 4] = C[0].diagonal().sum() + w_bar[0] @ w_bar[0]
+        if t in align_at:
+            align_steps.append(t)
+            M = C[0] + torch.outer(w_bar[0], w_bar[0])
+            align_vals.append(ntk_alignment(hold.X, hold_y, w_bar[0], M, eps))
+        if t % check_every == 0 or t == steps:
+            if not torch.isfinite(rec[t, :4]).all():     # GD blew up: stop here, the rest stays nan
+                break
+            if progress is not None:
+                progress(t / steps)
+        if t < steps:
+            w_bar, C = gd_step(task.X, r, w_bar, C, eps_t, c)
+
+    rec = rec.double().cpu().numpy()
+    train, terms = rec[:, 0], rec[:, 1:4]
+    test = terms.sum(1)
+    lazy_step = log_steps(steps, n_lazy)
+    lazy_train, lazy_test = lazy_curves(task64, eps, lr_scale, lazy_step)
+    M = C[0] + torch.outer(w_bar[0], w_bar[0])
+    return GrokRun(
+        step=np.arange(steps + 1), train_loss=train, test_loss=test,
+        loss_terms=dict(zip(("linear", "trace", "misalignment"), terms.T)), weight_norm=rec[:, 4],
+        lazy_step=lazy_step, lazy_train_loss=lazy_train, lazy_test_loss=lazy_test,
+        align_step=np.array(align_steps), alignment=np.array(align_vals),
+        kernel_loss=kernel_regression_loss(task64, eps),
+        t_train=first_below(train, threshold), t_test=first_below(test, threshold), threshold=threshold,
+        diverged=not np.isfinite(test[-1]), w_bar=w_bar[0].double().cpu().numpy(),
+        M=M.double().cpu().numpy(),
+        params=dict(alpha=alpha, eps=eps, P=P, D=D, N=N, lr_scale=lr_scale, steps=steps, seed=seed,
+                    device=str(dev), dtype=str(dtype).replace("torch.", "")),
+    )
+
+
+# ----------------------------------------------------------------------------- many runs at once
+
+@dataclass
+class PhaseDiagram:
+    """Amount of grokking over an alpha x eps grid (rows alpha, columns eps), the paper's Fig. 3(e)."""
+    alphas: np.ndarray
+    epsilons: np.ndarray
+    t_train: np.ndarray               # first step with train loss < threshold (nan: never within steps)
+    t_test: np.ndarray
+    amount: np.ndarray                # max(0, t_test - t_train); nan where test never crossed
+    final_test: np.ndarray
+    threshold: float
+    steps: int
+
+
+def phase_diagram(alphas, epsilons, P: int = 275, D: int = 50, N: int = 500, lr_scale: float = 20.0,
+                  steps: int = 5000, seed: int = 0, threshold: float = 0.1, device=None,
+                  dtype=torch.float32, progress: Progress = None) -> PhaseDiagram:
+    """Every (alpha, eps) run of the grid as ONE batched tensor program on one shared data set.
+
+    The batch dimension carries the grid: alpha, eps and the step size c are (B,) vectors and every
+    matmul is batched. A run leaves the batch once both its losses crossed the threshold (or it blew up),
+    so the rich corner of the grid, which finishes early, stops costing anything.
+    """
+    pin_threads()
+    task = _as_dtype(make_task(P, D, N, seed, device), dtype)
+    dev = task.X.device
+    A, E = np.meshgrid(np.asarray(alphas, float), np.asarray(epsilons, float), indexing="ij")
+    alpha = torch.as_tensor(A.ravel(), dtype=dtype, device=dev)
+    eps = torch.as_tensor(E.ravel(), dtype=dtype, device=dev)
+    c = 2 * lr_scale / (alpha * P)
+    w_bar, C = initial_state(task, alpha.numel())
+    n = alpha.numel()
+    t_train, t_test = np.full(n, np.nan), np.full(n, np.nan)
+    final_test = np.full(n, np.nan)
+    active = torch.arange(n, device=dev)
+    for t in range(steps + 1):
+        lin_coef, quad = network_form(w_bar, C, task, eps)
+        r = alpha[:, None] * quadratic_outputs(task.X, lin_coef, quad) - task.y
+        test = sum(population_loss_terms(alpha[:, None] * lin_coef, alpha[:, None, None] * quad, task.beta))
+        train = (r ** 2).mean(-1)
+        idx = active.cpu().numpy()
+        tr, te = train.cpu().numpy(), test.cpu().numpy()  # (B,) floats: a cheap sync next to the matmuls
+        final_test[idx] = te
+        t_train[idx] = np.where(np.isnan(t_train[idx]) & (tr < threshold), t, t_train[idx])
+        t_test[idx] = np.where(np.isnan(t_test[idx]) & (te < threshold), t, t_test[idx])
+        done = (~np.isnan(t_train[idx]) & ~np.isnan(t_test[idx])) | ~np.isfinite(te)
+        if done.all() or t == steps:
+            break
+        w_bar, C = gd_step(task.X, r, w_bar, C, eps, c)
+        if done.any():                          # compact: finished runs leave the batch
+            keep = torch.as_tensor(~done, device=dev)
+            active, alpha, eps, c, w_bar, C = (x[keep] for x in (active, alpha, eps, c, w_bar, C))
+        if progress is not None and t % max(1, steps // 100) == 0:
+            progress(t / steps)
+    shape = A.shape
+    return PhaseDiagram(alphas=np.asarray(alphas, float), epsilons=np.asarray(epsilons, float),
+                        t_train=t_train.reshape(shape), t_test=t_test.reshape(shape),
+                        amount=grokking_amount(t_train, t_test).reshape(shape),
+                        final_test=final_test.reshape(shape), threshold=threshold, steps=steps)
+
+
+@dataclass
+class DataSweep:
+    """The goldilocks lesson: what happens as the number of training points P grows (one run per P)."""
+    P: np.ndarray
+    D: int
+    final_train: np.ndarray
+    final_test: np.ndarray
+    kernel_loss: np.ndarray           # initial-NTK regression on the same P points (the lazy limit)
+    t_train: np.ndarray
+    t_test: np.ndarray
+    initial_loss: float
+    lr_scale: float                   # the step size actually used (capped for the smallest P's stability)
+
+    @property
+    def amount(self) -> np.ndarray:
+        return grokking_amount(self.t_train, self.t_test)
+
+
+def data_sweep(P_values, alpha: float = 1.0, eps: float = 0.02, D: int = 30, N: int = 500,
+               lr_scale: float = 20.0, steps: int = 5000, seed: int = 0, threshold: float = 0.1,
+               device=None, dtype=torch.float32, progress: Progress = None) -> DataSweep:
+    """Train at each P in turn (P changes the data's shape, so these do not share a batch).
+
+    Runs are nested: a larger P adds points to a smaller one's data, with the same teacher and init.
+    """
+    P_values = np.asarray(sorted({int(p) for p in P_values}))
+    big = make_task(int(P_values.max()), D, N, seed, device)
+    tasks = [Task(big.X[:P], big.y[:P], big.beta, big.w_bar0, big.M0) for P in P_values]
+    # one step size for every P (so times compare), below the smallest P's stability limit
+    lr_used = min(lr_scale, 0.9 * min(stable_lr_scale(task, eps) for task in tasks))
+    rows = []
+    for i, task in enumerate(tasks):
+        run, _, _ = train_statistics(_as_dtype(task, dtype), alpha, eps, lr_used, steps)
+        rows.append((run[0][-1], run[1][-1], kernel_regression_loss(task, eps),
+                     first_below(run[0], threshold), first_below(run[1], threshold), run[1][0]))
+        if progress is not None:
+            progress((i + 1) / len(P_values))
+    cols = np.array(rows).T
+    return DataSweep(P=P_values, D=D, final_train=cols[0], final_test=cols[1], kernel_loss=cols[2],
+                     t_train=cols[3], t_test=cols[4], initial_loss=float(cols[5][0]), lr_scale=lr_used)
+
+
+def train_statistics(task: Task, alpha: float, eps: float, lr_scale: float, steps: int):
+    """Bare training loop of one run: ((train, test) loss per step, final w_bar, final M), numpy.
+
+    Losses are nan after a blow-up. This is what ``simulate`` does without the page's extras.
+    """
+    dev, dtype = task.X.device, task.X.dtype
+    alpha_t, eps_t = (torch.full((1,), float(v), dtype=dtype, device=dev) for v in (alpha, eps))
+    c = torch.full((1,), 2 * lr_scale / (alpha * task.X.shape[0]), dtype=dtype, device=dev)
+    w_bar, C = initial_state(task)
+    losses = torch.full((steps + 1, 2), float("nan"), dtype=dtype, device=dev)
+    for t in range(steps + 1):
+        lin_coef, quad = network_form(w_bar, C, task, eps_t)
+        r = alpha_t[:, None] * quadratic_outputs(task.X, lin_coef, quad) - task.y
+        losses[t, 0] = (r ** 2).mean()
+        losses[t, 1] = sum(population_loss_terms(alpha_t[:, None] * lin_coef,
+                                                 alpha_t[:, None, None] * quad, task.beta))[0]
+        if t % 100 == 0 and not torch.isfinite(losses[t]).all():
+            break
+        if t < steps:
+            w_bar, C = gd_step(task.X, r, w_bar, C, eps_t, c)
+    M = C[0] + torch.outer(w_bar[0], w_bar[0])
+    return losses.double().cpu().numpy().T, w_bar[0].cpu().numpy(), M.cpu().numpy()
+
+
+# ----------------------------------------------------------------------------- the reference
+
+def simulate_weights(task: Task, alpha: float, eps: float, lr_scale: float, steps: int):
+    """Plain full-batch GD on the N x D weights W (centred loss): the reference the statistics must match.
+
+    Needs a task made with keep_weights=True. Costs O(N P D) per step against O(P D^2) for the statistics,
+    and is used only by the tests and the benchmark. Returns (train_loss per step, final W).
+    """
+    X, y, W = task.X, task.y, task.W0.clone()
+    N, P = W.shape[0], X.shape[0]
+    lr = lr_scale * N / alpha ** 2
+    phi = lambda h: h + 0.5 * eps * h ** 2
+    f0 = alpha * phi(X @ W.T).mean(1)
+    losses = []
+    for t in range(steps + 1):
+        H = X @ W.T                                            # (P, N) pre-activations
+        r = alpha * phi(H).mean(1) - f0 - y
+        losses.append(float((r ** 2).mean()))
+        if t < steps:
+            W = W - lr * (2 * alpha / (N * P)) * ((r[:, None] * (1 + eps * H)).T @ X)  # analytic dL/dW
+    return np.array(losses), W
