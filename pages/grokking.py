@@ -1,0 +1,213 @@
+"""Grokking as the transition from lazy to rich training (Kumar et al., ICLR 2024): the page.
+
+Widgets, layout, plots and text only; the simulation is core/grokking.py.
+"""
+import time
+
+import numpy as np
+import streamlit as st
+
+from core import grokking as gk
+from core.registry import by_slug
+from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header
+from ui.grokking_figures import loss_figure, mechanism_figure, phase_figure, sweep_figure
+
+PAPER = by_slug("grokking")
+PAPER_SETTING = dict(D=100, P=550, lr_scale=1.0, steps=100_000)   # the paper's Fig. 1, exactly
+PD_ALPHAS = tuple(np.round(np.linspace(0.4, 5.6, 8), 2))           # the paper's Fig. 3(e) ranges, 8x8
+PD_EPSILONS = tuple(np.round(np.linspace(0.02, 0.28, 8), 3))
+SWEEP_D, SWEEP_RATIOS = 30, (1, 2, 3, 5.5, 10, 20, 30, 45)
+
+CONTROLS = [
+    Choice("setting", "Setting", ("teaching", "paper"), "teaching", radio=True,
+           format_func={"teaching": "Teaching (seconds)", "paper": "Paper (minutes)"}.get,
+           help="Paper = D 100, P 550, lr = N/alpha^2, 100k steps (Fig. 1). It overrides D, P/D, lr and steps."),
+    Choice("alpha", "alpha: output scale (laziness)", (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0), 1.0,
+           help="Large alpha = lazy: the network behaves like its linearisation for longer."),
+    Choice("eps", "eps: kernel-target alignment", (0.005, 0.01, 0.02, 0.05, 0.1, 0.2), 0.02,
+           help="Weight of the quadratic part of phi. Small eps = the initial NTK barely sees the target."),
+    Choice("p_ratio", "P / D: training points per dimension", (1.0, 2.0, 3.0, 4.0, 5.5, 8.0, 12.0, 20.0, 30.0), 5.5),
+    Choice("D", "D: input dimension", (30, 40, 50, 60, 80), 50),
+    Choice("N", "N: width (enters only through the initialisation)", (10, 100, 500, 5000), 500),
+    Slider("lr", "lr_scale: step size in units of N/alpha^2", 1, 30, 20, 1),
+    Choice("steps", "GD steps", (1000, 2000, 5000, 10000, 20000), 5000),
+    Slider("seed", "seed", 0, 99, 0, 1),
+]
+
+
+# ----------------------------------------------------------------------------- cached compute
+
+@st.cache_data(max_entries=24, ttl=6 * 3600, show_spinner=False)
+def run_simulation(alpha, eps, P, D, N, lr_scale, steps, seed, _progress=None) -> gk.GrokRun:
+    return gk.simulate(alpha=alpha, eps=eps, P=P, D=D, N=N, lr_scale=lr_scale, steps=steps, seed=seed,
+                       progress=_progress)
+
+
+@st.cache_data(max_entries=64, ttl=6 * 3600, show_spinner=False)
+def stable_lr(eps, P, D, N, seed) -> float:
+    return gk.stable_lr_scale(gk.make_task(P, D, N, seed), eps)
+
+
+@st.cache_data(max_entries=8, ttl=6 * 3600, show_spinner=False)
+def run_phase_diagram(seed, _progress=None) -> gk.PhaseDiagram:
+    return gk.phase_diagram(PD_ALPHAS, PD_EPSILONS, P=275, D=50, steps=10_000, seed=seed, progress=_progress)
+
+
+@st.cache_data(max_entries=8, ttl=6 * 3600, show_spinner=False)
+def run_data_sweep(alpha, eps, steps, seed, _progress=None) -> gk.DataSweep:
+    return gk.data_sweep(np.array(SWEEP_RATIOS) * SWEEP_D, alpha=alpha, eps=eps, D=SWEEP_D, steps=steps,
+                         seed=seed, progress=_progress)
+
+
+@st.cache_resource
+def finished_jobs() -> set:
+    """Keys of long jobs already in the cache (shared by sessions), so they show without a click."""
+    return set()
+
+
+def long_job(key, label: str, button: str, job):
+    """Run a minutes-long cached job behind a button, with a progress bar; later visits show it at once."""
+    if key not in finished_jobs() and not st.button(button, key=f"run_{key[0]}"):
+        return None
+    bar = st.progress(0.0, text=label)
+    result = job(lambda f: bar.progress(min(f, 1.0), text=f"{label} {100 * f:.0f}%"))
+    bar.empty()
+    finished_jobs().add(key)
+    return result
+
+
+def with_progress(label: str):
+    bar = st.progress(0.0, text=label)
+    return bar, (lambda f: bar.progress(min(f, 1.0), text=f"{label} {100 * f:.0f}%"))
+
+
+# ----------------------------------------------------------------------------- the page
+
+paper_header(PAPER)
+st.markdown(
+    "A network can fit its training set long before it generalises: the test loss sits on a plateau, "
+    "then suddenly drops (*grokking*). The paper's explanation: training starts **lazy**, where the "
+    "network behaves like its linearisation (a kernel machine with the initial neural tangent kernel), "
+    "fits the training points with the wrong features, and only later moves into the **rich** regime, "
+    "where it learns the feature the task needs. No weight decay is involved. Below, the paper's own "
+    "toy model trains live: a two-layer network with fixed readouts learning a quadratic target,")
+st.latex(r"f(x)=\frac{\alpha}{N}\sum_{i=1}^N \phi(w_i\cdot x),\quad \phi(h)=h+\tfrac{\varepsilon}{2}h^2,"
+         r"\quad y=\tfrac12(\beta\cdot x)^2,\quad x\sim\mathcal N(0,I/D),\quad \eta=\mathrm{lr}\,N/\alpha^2")
+explainers(
+    shows="""
+* **Fig. 1**: train loss falls early; the test loss first follows the *linearised* network and the
+  initial-NTK kernel-regression level (it can even rise), then collapses much later. The linearised
+  model never beats kernel regression. The NTK's alignment with the target rises as the test loss falls.
+* **Fig. 3**: larger output scale alpha (lazier) means a longer delay; the phase diagram of the
+  *amount of grokking*, max(0, t_test(0.1) - t_train(0.1)), over alpha and eps is largest at high alpha
+  and low eps.
+* **Fig. 4**: the exact test loss splits into a linear term, a trace term and a misalignment term.
+* **Goldilocks**: grokking needs P between ~D (enough for feature learning) and ~D(D+3)/2 (where the
+  initial kernel already generalises, so train and test fall together).
+* Because phi is quadratic and the readouts are fixed, everything depends on W only through
+  w_bar = mean(w_i) and M = W^T W / N; GD is closed in these statistics, which is what runs here.""",
+    try_this="""
+1. Defaults: train loss drops by ~100 steps, test loss waits, then drops ~4x later. Note the test loss
+   *rising* at first, exactly with the grey lazy curve.
+2. **alpha = 0.25**: the delay nearly vanishes (rich from the start). **alpha = 4**: a long plateau.
+3. **eps = 0.1**: the initial kernel is better aligned with the target: faster, smaller bump.
+4. **P / D = 1**: never generalises. **P / D = 30** (with D = 40): above the kernel threshold
+   D(D+3)/2, the lazy model generalises too and the delay shrinks.
+5. **N = 10 vs 5000**: width changes only the random start (w_bar0, M0), not the dynamics.
+6. **lr_scale** above the sidebar's stability limit: GD blows up; below it, only the time axis scales.""",
+    differs="""
+* **Scale**: the teaching setting uses D = 50, P = 275 (P/D = 5.5 as in the paper) and a learning rate
+  20x the paper's N/alpha^2, so the Fig. 1 shape appears in 5k steps instead of 100k. The *Paper*
+  setting runs the paper's D = 100, P = 550, lr = N/alpha^2 and 100k steps (a few minutes on one core).
+* **Simulator**: the paper trains W with JAX; here GD runs on the exact sufficient statistics
+  (w_bar, M) in torch (float32), checked against plain GD on W to float64 round-off in the tests.
+  The test loss is the exact population loss, not a 1000-point test set (which is ~7% noisy).
+* **Lazy model**: the paper linearises with `neural_tangents`; here the linearised network is solved in
+  closed form (kernel gradient descent with the initial NTK, its exact population loss).
+* **Phase diagram**: 8 x 8 of the paper's 14 x 14 grid, at D = 50 and 10k steps instead of D = 100
+  and 110k; cells whose test loss never crosses 0.1 in that budget are left blank.
+* **Not built**: the modular-arithmetic, MNIST, transformer and student-teacher extensions (below).""")
+
+values = controls(CONTROLS)
+alpha, eps, N, seed = values["alpha"], values["eps"], values["N"], values["seed"]
+if values["setting"] == "paper":
+    D, P, lr, steps = (PAPER_SETTING[k] for k in ("D", "P", "lr_scale", "steps"))
+    st.sidebar.info("Paper setting: D = 100, P = 550, lr_scale = 1, 100k steps (D, P/D, lr, steps are ignored).")
+else:
+    D, lr, steps = values["D"], float(values["lr"]), values["steps"]
+    P = int(round(values["p_ratio"] * D))
+limit = stable_lr(eps, P, D, N, seed)
+st.sidebar.caption(f"P = {P} training points. GD on the initial kernel is stable for lr_scale < {limit:.1f} "
+                   f"here (P / largest NTK eigenvalue).")
+params = (alpha, eps, P, D, N, lr, steps, seed)
+
+st.header("1 · Train loss first, test loss later")
+start = time.perf_counter()
+if values["setting"] == "paper":
+    run = long_job(("paper",) + params, "Training in the paper setting (100k steps)...",
+                   "Run the paper setting (about 2-4 minutes; changing a control stops it)",
+                   lambda cb: run_simulation(*params, _progress=cb))
+else:
+    bar, report = with_progress("Training...")
+    run = run_simulation(*params, _progress=report)
+    bar.empty()
+seconds = time.perf_counter() - start
+
+if run is not None:
+    if run.diverged:
+        st.error(f"GD diverged: lr_scale = {lr:g} is above this data's stability limit ({limit:.1f}). "
+                 "Lower lr_scale in the sidebar.", icon=":material/warning:")
+    cols = st.columns(5)
+    cols[0].metric("train < 0.1 at step", f"{run.t_train:.0f}" if np.isfinite(run.t_train) else "never")
+    cols[1].metric("test < 0.1 at step", f"{run.t_test:.0f}" if np.isfinite(run.t_test) else "never")
+    cols[2].metric("grokking delay", f"{run.grokking_delay:.0f}" if np.isfinite(run.grokking_delay) else "n/a")
+    cols[3].metric("final test loss", f"{run.test_loss[-1]:.3g}")
+    cols[4].metric("kernel regression", f"{run.kernel_loss:.3g}", help="Exact test loss of ridge-less regression "
+                   "with the initial NTK: the best the lazy model can reach.")
+    fig, data = loss_figure(run)
+    figure(fig, data, "grokking_losses", caption="Blue: the network. Grey: the same network linearised at "
+           "its initialisation, trained by the same GD. Dashed: kernel regression with the initial NTK.")
+    st.markdown("**Why it happens.** The test loss is exactly the sum of three terms of the statistics "
+                "(Q = (alpha eps (M - M0) - beta beta^T)/2). The misalignment term stays high while the "
+                "network fits the data with its initial features, and falls once M turns towards beta "
+                "beta^T: the NTK's alignment with the target rises at the same time, and the weights grow.")
+    fig, data = mechanism_figure(run)
+    figure(fig, data, "grokking_mechanism")
+    compute_note(run.params, seconds)
+else:
+    st.info("The paper setting takes a few minutes on one CPU core, so it runs on request. Its result is "
+            "cached: once anyone has run it with these controls, it shows at once.")
+
+st.header("2 · Goldilocks: how much data?")
+st.markdown(f"At D = {SWEEP_D}, with the sidebar's alpha and eps, one run per P. Too little data "
+            "(P ~ D) and the network never generalises; above the kernel threshold D(D+3)/2 the initial "
+            "kernel already generalises, train and test fall together, and the delay shrinks. "
+            "One step size serves all P (capped by the smallest P's stability limit).")
+sweep = long_job(("sweep", alpha, eps, seed), "Sweeping P...", "Run the P/D sweep (about 20-40 s)",
+                 lambda cb: run_data_sweep(alpha, eps, 5000, seed, _progress=cb))
+if sweep is not None:
+    fig, data = sweep_figure(sweep)
+    figure(fig, data, "grokking_goldilocks", caption=f"5000 GD steps per run, lr_scale = {sweep.lr_scale:.1f}.")
+
+st.header("3 · Phase diagram: laziness against alignment")
+st.markdown("The paper's Fig. 3(e): the amount of grokking over an alpha x eps grid. All 64 runs train "
+            "together as one batched tensor program (the grid is the batch dimension), D = 50, P = 275.")
+phase = long_job(("phase", seed), "Training 64 networks at once...", "Compute the 8 x 8 phase diagram "
+                 "(about 30-60 s)", lambda cb: run_phase_diagram(seed, _progress=cb))
+if phase is not None:
+    fig, data = phase_figure(phase)
+    figure(fig, data, "grokking_phase_diagram", caption="Blank cells: the test loss never fell below 0.1 "
+           "within 10k steps; with large alpha x eps the network fits the training set lazily and stalls.")
+
+st.header("4 · Beyond the toy model")
+st.markdown("""
+The paper tests the same lazy-to-rich story in larger settings (not built here; the toy model above is
+where the mechanism is exact):
+* **Modular addition** (p = 23, a two-layer MLP with x^2 activation, MSE on one-hot targets): groks
+  without weight decay, and a larger output scale gives a longer delay.
+* **MNIST** (1000 images, the Omnigrok MLP): the output scale again controls the delay.
+* **One-layer transformer** on a + b mod 113 with a centred loss.
+* **Student-teacher MLP**: threshold *accuracy* can show grokking-like jumps where the *loss* is smooth,
+  a warning about reading accuracy curves.""")
+
+
