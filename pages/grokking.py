@@ -9,8 +9,12 @@ import streamlit as st
 
 from core import grokking as gk
 from core.registry import by_slug
+from ui import use_app_navigation
 from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header
 from ui.grokking_figures import loss_figure, mechanism_figure, phase_figure, sweep_figure
+from ui.jobs import cached, on_request, store
+
+use_app_navigation()  # before anything renders (see ui/__init__.py)
 
 PAPER = by_slug("grokking")
 PAPER_SETTING = dict(D=100, P=550, lr_scale=1.0, steps=100_000)   # the paper's Fig. 1, exactly
@@ -36,49 +40,16 @@ CONTROLS = [
 
 
 # ----------------------------------------------------------------------------- cached compute
+# Keys are the hyper-parameters and seed; stores are bounded (entries, 6 h) and shared by sessions.
 
-@st.cache_data(max_entries=24, ttl=6 * 3600, show_spinner=False)
-def run_simulation(alpha, eps, P, D, N, lr_scale, steps, seed, _progress=None) -> gk.GrokRun:
-    return gk.simulate(alpha=alpha, eps=eps, P=P, D=D, N=N, lr_scale=lr_scale, steps=steps, seed=seed,
-                       progress=_progress)
+RUNS = store("grokking.runs", max_entries=24)           # a 5k-step run is ~0.2 MB, a 100k-step one ~5 MB
+SWEEPS = store("grokking.sweeps", max_entries=8)
+PHASES = store("grokking.phase_diagrams", max_entries=8)
 
 
 @st.cache_data(max_entries=64, ttl=6 * 3600, show_spinner=False)
 def stable_lr(eps, P, D, N, seed) -> float:
     return gk.stable_lr_scale(gk.make_task(P, D, N, seed), eps)
-
-
-@st.cache_data(max_entries=8, ttl=6 * 3600, show_spinner=False)
-def run_phase_diagram(seed, _progress=None) -> gk.PhaseDiagram:
-    return gk.phase_diagram(PD_ALPHAS, PD_EPSILONS, P=275, D=50, steps=10_000, seed=seed, progress=_progress)
-
-
-@st.cache_data(max_entries=8, ttl=6 * 3600, show_spinner=False)
-def run_data_sweep(alpha, eps, steps, seed, _progress=None) -> gk.DataSweep:
-    return gk.data_sweep(np.array(SWEEP_RATIOS) * SWEEP_D, alpha=alpha, eps=eps, D=SWEEP_D, steps=steps,
-                         seed=seed, progress=_progress)
-
-
-@st.cache_resource
-def finished_jobs() -> set:
-    """Keys of long jobs already in the cache (shared by sessions), so they show without a click."""
-    return set()
-
-
-def long_job(key, label: str, button: str, job):
-    """Run a minutes-long cached job behind a button, with a progress bar; later visits show it at once."""
-    if key not in finished_jobs() and not st.button(button, key=f"run_{key[0]}"):
-        return None
-    bar = st.progress(0.0, text=label)
-    result = job(lambda f: bar.progress(min(f, 1.0), text=f"{label} {100 * f:.0f}%"))
-    bar.empty()
-    finished_jobs().add(key)
-    return result
-
-
-def with_progress(label: str):
-    bar = st.progress(0.0, text=label)
-    return bar, (lambda f: bar.progress(min(f, 1.0), text=f"{label} {100 * f:.0f}%"))
 
 
 # ----------------------------------------------------------------------------- the page
@@ -91,8 +62,9 @@ st.markdown(
     "fits the training points with the wrong features, and only later moves into the **rich** regime, "
     "where it learns the feature the task needs. No weight decay is involved. Below, the paper's own "
     "toy model trains live: a two-layer network with fixed readouts learning a quadratic target,")
-st.latex(r"f(x)=\frac{\alpha}{N}\sum_{i=1}^N \phi(w_i\cdot x),\quad \phi(h)=h+\tfrac{\varepsilon}{2}h^2,"
-         r"\quad y=\tfrac12(\beta\cdot x)^2,\quad x\sim\mathcal N(0,I/D),\quad \eta=\mathrm{lr}\,N/\alpha^2")
+st.latex(r"f(x)=\frac{\alpha}{N}\sum_{i=1}^N \phi(w_i\cdot x),\qquad \phi(h)=h+\tfrac{\varepsilon}{2}h^2")
+st.latex(r"y=\tfrac12(\beta\cdot x)^2,\quad x\sim\mathcal N(0,I/D),\quad "
+         r"\text{full-batch GD on the centred MSE with } \eta=\mathrm{lr}\,N/\alpha^2")
 explainers(
     shows="""
 * **Fig. 1**: train loss falls early; the test loss first follows the *linearised* network and the
@@ -143,14 +115,13 @@ params = (alpha, eps, P, D, N, lr, steps, seed)
 
 st.header("1 · Train loss first, test loss later")
 start = time.perf_counter()
+simulate = lambda progress: gk.simulate(alpha=alpha, eps=eps, P=P, D=D, N=N, lr_scale=lr, steps=steps,
+                                        seed=seed, progress=progress)
 if values["setting"] == "paper":
-    run = long_job(("paper",) + params, "Training in the paper setting (100k steps)...",
-                   "Run the paper setting (about 2-4 minutes; changing a control stops it)",
-                   lambda cb: run_simulation(*params, _progress=cb))
+    run = on_request(RUNS, params, simulate, "Training in the paper setting (100k steps)...",
+                     "Run the paper setting (about 2-4 minutes; changing a control stops it)")
 else:
-    bar, report = with_progress("Training...")
-    run = run_simulation(*params, _progress=report)
-    bar.empty()
+    run = cached(RUNS, params, simulate, "Training...")
 seconds = time.perf_counter() - start
 
 if run is not None:
@@ -183,8 +154,9 @@ st.markdown(f"At D = {SWEEP_D}, with the sidebar's alpha and eps, one run per P.
             "(P ~ D) and the network never generalises; above the kernel threshold D(D+3)/2 the initial "
             "kernel already generalises, train and test fall together, and the delay shrinks. "
             "One step size serves all P (capped by the smallest P's stability limit).")
-sweep = long_job(("sweep", alpha, eps, seed), "Sweeping P...", "Run the P/D sweep (about 20-40 s)",
-                 lambda cb: run_data_sweep(alpha, eps, 5000, seed, _progress=cb))
+sweep = on_request(SWEEPS, (alpha, eps, seed), lambda progress: gk.data_sweep(
+    np.array(SWEEP_RATIOS) * SWEEP_D, alpha=alpha, eps=eps, D=SWEEP_D, steps=5000, seed=seed, progress=progress),
+    "Sweeping P...", "Run the P/D sweep (about 20-40 s)")
 if sweep is not None:
     fig, data = sweep_figure(sweep)
     figure(fig, data, "grokking_goldilocks", caption=f"5000 GD steps per run, lr_scale = {sweep.lr_scale:.1f}.")
@@ -192,8 +164,9 @@ if sweep is not None:
 st.header("3 · Phase diagram: laziness against alignment")
 st.markdown("The paper's Fig. 3(e): the amount of grokking over an alpha x eps grid. All 64 runs train "
             "together as one batched tensor program (the grid is the batch dimension), D = 50, P = 275.")
-phase = long_job(("phase", seed), "Training 64 networks at once...", "Compute the 8 x 8 phase diagram "
-                 "(about 30-60 s)", lambda cb: run_phase_diagram(seed, _progress=cb))
+phase = on_request(PHASES, seed, lambda progress: gk.phase_diagram(
+    PD_ALPHAS, PD_EPSILONS, P=275, D=50, steps=10_000, seed=seed, progress=progress),
+    "Training 64 networks at once...", "Compute the 8 x 8 phase diagram (about 30-60 s)")
 if phase is not None:
     fig, data = phase_figure(phase)
     figure(fig, data, "grokking_phase_diagram", caption="Blank cells: the test loss never fell below 0.1 "

@@ -2,6 +2,9 @@
 import streamlit as st
 
 from core.registry import PAPERS, Paper
+from ui import use_app_navigation
+
+use_app_navigation()  # before anything renders (see ui/__init__.py)
 
 st.title("Eigen Atlas")
 st.markdown(

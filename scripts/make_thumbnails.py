@@ -10,6 +10,7 @@ does. Every written file is recorded in assets/MANIFEST.tsv (scripts/manifest.py
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
+from PIL import Image  # noqa: E402
 
 import manifest  # noqa: E402
 from core.registry import PAPERS  # noqa: E402
@@ -31,7 +33,7 @@ from core.spectral import householder_product, laplacian, low_rank, sym_eigh, tr
 SEED = 0
 OUT = ROOT / "assets" / "thumbnails"
 PRIMARY, ACCENT = "#4C6EF5", "#F76707"          # same as ui/theme.py
-DARK, GREY, LIGHT, FAINT = "#343A40", "#868E96", "#CED4DA", "#F1F3F5"
+DARK, GREY, LIGHT = "#343A40", "#868E96", "#CED4DA"
 DIVERGING = LinearSegmentedColormap.from_list("atlas_div", [PRIMARY, "#F8F9FA", ACCENT])
 SEQUENTIAL = LinearSegmentedColormap.from_list("atlas_seq", ["white", PRIMARY, ACCENT])
 
@@ -61,8 +63,9 @@ def grokking(fig, rng):
     ax = _axes(fig, (0.04, 0.06, 0.92, 0.88))
     t = run.step[1:]
     ax.axvspan(run.t_train, run.t_test, color=ACCENT, alpha=0.12, lw=0)   # the grokking delay
-    ax.loglog(t, run.train_loss[1:], color=GREY, lw=2.2)
-    ax.loglog(t, run.test_loss[1:], color=PRIMARY, lw=2.8)
+    ax.axhline(run.threshold, color=ACCENT, lw=1, ls=(0, (3, 3)))
+    ax.semilogx(t, run.train_loss[1:], color=GREY, lw=2.2)
+    ax.semilogx(t, run.test_loss[1:], color=PRIMARY, lw=2.8)
     ax.set_xlim(t[0], t[-1])
     ax.set_axis_off()
 
@@ -79,7 +82,7 @@ def householder(fig, rng):
     X = np.stack([np.cos(angles), np.sin(angles)])
     for x, y in zip(X.T, (Q @ X).T):
         ax.annotate("", y, (0, 0), arrowprops=dict(arrowstyle="-|>", color=PRIMARY, lw=2, mutation_scale=10))
-        ax.annotate("", x, (0, 0), arrowprops=dict(arrowstyle="-|>", color=LIGHT, lw=1.6, mutation_scale=9))
+        ax.annotate("", x, (0, 0), arrowprops=dict(arrowstyle="-|>", color="#ADB5BD", lw=1.6, mutation_scale=9))
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.1, 1.1)
 
@@ -121,7 +124,7 @@ def diffspectra(fig, rng):
     evals = np.linalg.eigvalsh(nx.to_numpy_array(G))
     peaks, counts = np.unique(evals.round(6), return_counts=True)
     x = np.linspace(evals.min() - 0.4, evals.max() + 0.4, 400)
-    gamma = 0.07
+    gamma = 0.1
     spec = (counts[:, None] * gamma ** 2 / ((x - peaks[:, None]) ** 2 + gamma ** 2)).sum(0)
     ax = _axes(fig, (0.05, 0.42, 0.9, 0.54))
     ax.fill_between(x, spec, color=PRIMARY, alpha=0.18, lw=0)
@@ -133,7 +136,7 @@ def diffspectra(fig, rng):
     pos = {k: np.array([v[1], -v[0]]) for k, v in pos.items()} if np.ptp([p[1] for p in pos.values()]) > \
         np.ptp([p[0] for p in pos.values()]) else pos
     ax2 = _axes(fig, (0.05, 0.02, 0.9, 0.38), equal=True)
-    _graph(ax2, G, pos, [GREY] * 6 + [DARK] * 3, size=28, edge_color=GREY)
+    _graph(ax2, G, pos, [GREY] * 6 + [DARK] * 3, size=28, edge_color=GREY, cmap=None)
 
 
 def topcow(fig, rng):
@@ -165,23 +168,24 @@ def topcow(fig, rng):
 
 def eigencam(fig, rng):
     """A stack of smooth activation maps (left) and its first principal component map (right)."""
-    H, W, C = 40, 56, 24
+    H, W, C = 30, 48, 24
     yy, xx = np.mgrid[0:H, 0:W]
     blob = lambda cy, cx, s: np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s ** 2))
-    obj = blob(18, 30, 6) + 0.7 * blob(26, 40, 4)                        # what every channel partly sees
+    obj = blob(14, 22, 6) + 0.8 * blob(18, 32, 5)                        # what every channel partly sees
     clutter = [blob(*rng.uniform([0, 0, 3], [H, W, 7])) for _ in range(C)]
-    acts = np.stack([rng.uniform(0.5, 1.5) * obj + 0.8 * c for c in clutter], -1)
+    acts = np.stack([rng.uniform(0.3, 1.2) * obj + 1.0 * c for c in clutter], -1)
     A = acts.reshape(-1, C) - acts.reshape(-1, C).mean(0)
     _, _, Vt = truncated_svd(A, 1)
     cam = (A @ Vt[0]).reshape(H, W)
     cam = cam * np.sign(cam.flat[np.abs(cam).argmax()])
-    for k in range(3):                                                   # the stack, offset
-        ax = _axes(fig, (0.03 + 0.045 * k, 0.30 - 0.1 * k, 0.36, 0.5))
-        ax.imshow(acts[..., k], cmap="Greys", interpolation="bilinear")
-        for s in ax.spines.values():
-            s.set_visible(True)
-    ax = _axes(fig, (0.5, 0.1, 0.47, 0.8))
-    ax.imshow(np.clip(cam, 0, None), cmap=SEQUENTIAL, interpolation="bilinear")
+    panels = [((0.04 + 0.05 * k, 0.42 - 0.13 * k, 0.34, 0.48), acts[..., 2 - k], "Greys") for k in range(3)]
+    for rect, img, cmap in panels + [((0.5, 0.1, 0.46, 0.8), np.clip(cam, 0, None), SEQUENTIAL)]:
+        ax = fig.add_axes(rect)
+        ax.imshow(img, cmap=cmap, interpolation="bilinear", aspect="auto")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_color(GREY)
 
 
 def farms(fig, rng):
@@ -202,9 +206,9 @@ def farms(fig, rng):
 def lightsb(fig, rng):
     """Source mixture (grey) to target mixture (accent): pairs from entropic OT (Sinkhorn, the static
     Schroedinger bridge), then Brownian bridges between paired points (primary)."""
-    n, eps = 40, 0.5
-    x0 = np.array([[-2, 1], [-2, -1]])[rng.integers(0, 2, n)] + 0.3 * rng.normal(size=(n, 2))
-    x1 = np.array([[2, 1.4], [2.3, 0], [2, -1.4]])[rng.integers(0, 3, n)] + 0.25 * rng.normal(size=(n, 2))
+    n, eps = 28, 0.5
+    x0 = np.array([[-2, 0.8], [-2, -0.8]])[np.arange(n) % 2] + 0.3 * rng.normal(size=(n, 2))
+    x1 = np.array([[2, 1.9], [2.3, 0], [2, -1.9]])[np.arange(n) % 3] + 0.25 * rng.normal(size=(n, 2))
     K = np.exp(-((x0[:, None] - x1[None]) ** 2).sum(-1) / (2 * eps))
     u = np.ones(n)
     for _ in range(200):
@@ -212,14 +216,14 @@ def lightsb(fig, rng):
         u = 1 / (K @ v)
     plan = u[:, None] * K * v[None]
     y1 = x1[[rng.choice(n, p=row / row.sum()) for row in plan]]
-    t = np.linspace(0, 1, 40)[:, None]
+    t = np.linspace(0, 1, 25)[:, None]
     ax = _axes(fig, (0.03, 0.03, 0.94, 0.94))
     for a, b in zip(x0, y1):
-        w = np.cumsum(rng.normal(scale=np.sqrt(1 / 39), size=(40, 2)), 0)
+        w = np.cumsum(rng.normal(scale=np.sqrt(1 / 24), size=(25, 2)), 0)
         w = w - t * w[-1]                                                # Brownian bridge: 0 at both ends
-        ax.plot(*((1 - t) * a + t * b + np.sqrt(eps) * w * 0.5).T, color=PRIMARY, lw=0.7, alpha=0.35)
-    ax.scatter(*x0.T, s=9, color=GREY, zorder=3)
-    ax.scatter(*x1.T, s=9, color=ACCENT, zorder=3)
+        ax.plot(*((1 - t) * a + t * b + np.sqrt(eps) * w * 0.5).T, color=PRIMARY, lw=0.8, alpha=0.45)
+    ax.scatter(*x0.T, s=10, color=GREY, zorder=3, lw=0)
+    ax.scatter(*x1.T, s=10, color=ACCENT, zorder=3, lw=0)
 
 
 def ebv(fig, rng):
@@ -246,7 +250,8 @@ def ebv(fig, rng):
 
 def bootstrap_amg(fig, rng):
     """A 2-block SBM; a random vector smoothed by weighted Jacobi on L x = 0 (the bootstrap AMG setup)
-    splits the blocks: nodes coloured by its sign (checked to agree with the Fiedler vector's)."""
+    splits the blocks: nodes coloured by its sign (checked to agree with the random-walk Fiedler vector's,
+    the mode weighted Jacobi damps slowest); edges cut by the split dashed."""
     G = nx.stochastic_block_model([14, 14], [[0.4, 0.03], [0.03, 0.4]], seed=SEED)
     G = nx.convert_node_labels_to_integers(G.subgraph(max(nx.connected_components(G), key=len)))
     L = laplacian(G)
@@ -254,7 +259,7 @@ def bootstrap_amg(fig, rng):
     for _ in range(60):
         x = x - 0.6 * (L @ x) / np.diag(L)
         x -= x.mean()
-    fiedler = sym_eigh(L)[1][:, 1]
+    fiedler = sym_eigh(laplacian(G, "sym"))[1][:, 1] / np.sqrt(np.diag(L))   # of L v = lambda D v
     assert np.all(np.sign(x) == np.sign(x @ fiedler) * np.sign(fiedler))
     side = x > 0
     pos = {k: v * [1.6, 1.0] for k, v in nx.spring_layout(G, seed=SEED).items()}
@@ -293,14 +298,12 @@ def render(slug: str) -> Path:
     fig = plt.figure(figsize=(3.2, 2.0), dpi=100, facecolor="white")
     MOTIFS[slug](fig, np.random.default_rng(SEED))
     path = OUT / f"{slug}.png"
-    kwargs = {"metadata": {"Software": None}}   # no version string: same bytes across matplotlib releases
-    try:
-        import PIL  # noqa: F401
-        kwargs["pil_kwargs"] = {"optimize": True}
-    except ImportError:
-        pass
-    fig.savefig(path, dpi=100, facecolor="white", **kwargs)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, facecolor="white")
     plt.close(fig)
+    # matplotlib depends on Pillow: a 256-colour palette (no dithering) keeps every thumbnail < 25 KB
+    img = Image.open(buf).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    img.save(path, optimize=True)   # no text chunks: the bytes don't depend on the matplotlib version
     return path
 
 

@@ -30,11 +30,16 @@ def loss_figure(run: gk.GrokRun):
     fig.add_hline(y=run.kernel_loss, line=dict(color=MUTED, dash="dash"),
                   annotation_text="initial-NTK kernel regression", annotation_position="bottom left")
     if np.isfinite(run.t_test) and np.isfinite(run.t_train):
-        fig.add_vrect(x0=run.t_train + 1, x1=run.t_test + 1, fillcolor=ACCENT, opacity=0.12, line_width=0,
-                      annotation_text=f"grokking delay {run.grokking_delay:.0f} steps", annotation_position="top left")
+        fig.add_vrect(x0=run.t_train + 1, x1=run.t_test + 1, fillcolor=ACCENT, opacity=0.12, line_width=0)
+        # on a log axis plotly places annotations in log10 units (shapes take data units)
+        fig.add_annotation(x=np.log10(np.sqrt((run.t_train + 1) * (run.t_test + 1))), y=1, yref="paper",
+                           text=f"grokking delay: {run.grokking_delay:.0f} steps", showarrow=False,
+                           font=dict(color=ACCENT), yanchor="bottom")
+    fig.add_hline(y=run.threshold, line=dict(color=ACCENT, dash="dot", width=1))
     fig.update_layout(title="Train and test loss: the network groks, its linearisation never does",
-                      xaxis=dict(type="log", title="GD step + 1"), yaxis=dict(type="log", title="MSE"),
-                      height=460)
+                      xaxis=dict(type="log", title="GD step + 1", range=[0, np.log10(len(run.step))]),
+                      yaxis=dict(type="log", title="MSE (log)"), height=480,
+                      legend=dict(orientation="h", y=-0.2, x=0, xanchor="left", yanchor="top"))
     return fig, data.merge(lazy, on="step", how="outer")
 
 
@@ -49,13 +54,16 @@ def mechanism_figure(run: gk.GrokRun):
              "misalignment": "misalignment 2|Q|_F^2/D^2"}
     for (key, label), color in zip(names.items(), (MUTED, "#2F9E44", ACCENT)):
         fig.add_scatter(x=terms.step + 1, y=terms[key], name=label, line=dict(color=color), row=1, col=1)
+    fig.add_scatter(x=terms.step + 1, y=sum(terms[k] for k in names), name="test loss (sum)",
+                    line=dict(color=PRIMARY, width=3), row=1, col=1)
     fig.add_scatter(x=align.step + 1, y=align.alignment, name="alignment of the current NTK", mode="lines+markers",
                     line=dict(color=PRIMARY), row=1, col=2)
     fig.add_scatter(x=terms.step + 1, y=terms.weight_norm, name="|W|^2 / N", line=dict(color=MUTED, dash="dot"),
                     row=1, col=2, secondary_y=True)
     fig.update_xaxes(type="log", title="GD step + 1")
     fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_layout(height=420, hovermode="x")
+    fig.update_layout(height=440, hovermode="x",
+                      legend=dict(orientation="h", y=-0.25, x=0, xanchor="left", yanchor="top"))
     return fig, terms.merge(align, on="step", how="outer")
 
 
@@ -80,7 +88,8 @@ def sweep_figure(sweep: gk.DataSweep):
                        xanchor="left", row=1, col=1)
     fig.update_xaxes(type="log", title="P / D")
     fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_layout(height=400, hovermode="x")
+    fig.update_layout(height=420, hovermode="x",
+                      legend=dict(orientation="h", y=-0.25, x=0, xanchor="left", yanchor="top"))
     return fig, data
 
 
