@@ -9,12 +9,12 @@ import streamlit as st
 
 from core import grokking as gk
 from core.registry import by_slug
-from ui import use_app_navigation
+from ui.navigation import use_app_navigation
 from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header
 from ui.grokking_figures import loss_figure, mechanism_figure, phase_figure, sweep_figure
 from ui.jobs import cached, on_request, store
 
-use_app_navigation()  # before anything renders (see ui/__init__.py)
+use_app_navigation(__file__)  # before anything renders (see ui/navigation.py)
 
 PAPER = by_slug("grokking")
 PAPER_SETTING = dict(D=100, P=550, lr_scale=1.0, steps=100_000)   # the paper's Fig. 1, exactly
@@ -23,9 +23,9 @@ PD_EPSILONS = tuple(np.round(np.linspace(0.02, 0.28, 8), 3))
 SWEEP_D, SWEEP_RATIOS = 30, (1, 2, 3, 5.5, 10, 20, 30, 45)
 
 CONTROLS = [
-    Choice("setting", "Setting", ("teaching", "paper"), "teaching", radio=True,
-           format_func={"teaching": "Teaching (seconds)", "paper": "Paper (minutes)"}.get,
-           help="Paper = D 100, P 550, lr = N/alpha^2, 100k steps (Fig. 1). It overrides D, P/D, lr and steps."),
+    Choice("setting", "Setting", ("Teaching", "Paper"), "Teaching", radio=True,
+           help="Teaching: seconds on a CPU. Paper: the paper's Fig. 1 setting, D 100, P 550, lr = N/alpha^2, "
+                "100k steps (minutes); it overrides D, P/D, lr and steps."),
     Choice("alpha", "alpha: output scale (laziness)", (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0), 1.0,
            help="Large alpha = lazy: the network behaves like its linearisation for longer."),
     Choice("eps", "eps: kernel-target alignment", (0.005, 0.01, 0.02, 0.05, 0.1, 0.2), 0.02,
@@ -102,7 +102,7 @@ explainers(
 
 values = controls(CONTROLS)
 alpha, eps, N, seed = values["alpha"], values["eps"], values["N"], values["seed"]
-if values["setting"] == "paper":
+if values["setting"] == "Paper":
     D, P, lr, steps = (PAPER_SETTING[k] for k in ("D", "P", "lr_scale", "steps"))
     st.sidebar.info("Paper setting: D = 100, P = 550, lr_scale = 1, 100k steps (D, P/D, lr, steps are ignored).")
 else:
@@ -117,7 +117,7 @@ st.header("1 · Train loss first, test loss later")
 start = time.perf_counter()
 simulate = lambda progress: gk.simulate(alpha=alpha, eps=eps, P=P, D=D, N=N, lr_scale=lr, steps=steps,
                                         seed=seed, progress=progress)
-if values["setting"] == "paper":
+if values["setting"] == "Paper":
     run = on_request(RUNS, params, simulate, "Training in the paper setting (100k steps)...",
                      "Run the paper setting (about 2-4 minutes; changing a control stops it)")
 else:

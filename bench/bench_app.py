@@ -1,0 +1,266 @@
+"""End-to-end timings of the running app: a real `streamlit run app.py` server driven by headless Chromium.
+
+What it measures, and why (what a visitor waits for, and what the host must hold):
+
+* server start: process launch -> /_stcore/health answers "ok";
+* first home render: navigation -> the "Eigen Atlas" title and every card image are visible (and loaded);
+* grokking page first render (cold): navigation -> a plotly chart is on the page and the script has
+  stopped (``[data-testid="stApp"]`` has ``data-test-script-state="notRunning"``); this includes the
+  first ``import torch`` of the process and the default 5k-step simulation;
+* a warm control change: the sidebar's alpha select_slider is moved one notch (a new simulation: cold)
+  and back (a cache hit: warm), several times. A MutationObserver in the page timestamps the script-state
+  changes, so two figures are printed: "server" = script state running -> notRunning as the browser sees
+  it (the server's script run, plus the delta transfer; both edges take the same localhost hop) and
+  "wall" = keypress -> notRunning (adds the widget's debounce and the round trip);
+* peak RSS of the server process tree (psutil, sampled every 50 ms, children included) after visiting
+  home and grokking and moving the control, plus the kernel's high-water mark (VmHWM);
+* whether the home page alone loads torch or sklearn: a second, fresh server is visited on the home page
+  only, then its memory maps are searched for libtorch / sklearn shared objects (positive control: the
+  same check on the first server after the grokking page).
+
+Run: ``python bench/bench_app.py`` from the repository root (about 1 minute). Uses Debian's
+/usr/bin/chromium through the playwright package (never ``playwright install``). Prints figures only.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from core.registry import PAPERS  # noqa: E402  (plain dataclasses: imports neither torch nor streamlit)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+ALPHA_LABEL = "alpha: output scale (laziness)"
+N_THUMBNAILS = sum(p.thumbnail.exists() for p in PAPERS)
+WARM_MOVES = 6                       # warm changes timed after the first (cold) move
+MS = 1000
+
+# In the page: record every change of the script state with its time (performance.now(), ms).
+OBSERVE_STATE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__states = [[performance.now(), app.getAttribute('data-test-script-state')]];
+  new MutationObserver(() => window.__states.push(
+      [performance.now(), app.getAttribute('data-test-script-state')])
+  ).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+IMAGES_LOADED = """(n) => {
+  const imgs = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stImage"] img')];
+  return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().height > 0);
+}"""
+
+
+# ----------------------------------------------------------------------------- the server
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`streamlit run app.py` in its own process group; killed (group-wide) on exit."""
+
+    def __init__(self, log_dir: str, name: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(Path(log_dir) / f"{name}.log", "w")
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(self.port),
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.ps = psutil.Process(self.proc.pid)
+        self.peak_rss = 0
+        self._stop = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def wait_healthy(self, timeout: float = 60) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        return time.perf_counter() - self.started
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"no /_stcore/health within {timeout} s")
+
+    def tree_rss(self) -> int:
+        total = 0
+        for p in [self.ps, *self.ps.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak_rss = max(self.peak_rss, self.tree_rss())
+            except psutil.Error:
+                return
+            time.sleep(0.05)
+
+    def vm_hwm(self) -> int:
+        """The kernel's peak RSS of the server process itself (bytes)."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def loaded(self, *needles: str) -> list[str]:
+        """Mapped files of the server tree whose path contains any needle (shared objects it has loaded)."""
+        hits = set()
+        for p in [self.ps, *self.ps.children(recursive=True)]:
+            for m in p.memory_maps(grouped=True):
+                if any(n in m.path for n in needles):
+                    hits.add(m.path)
+        return sorted(hits)
+
+    def stop(self) -> None:
+        self._stop.set()
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.log.close()
+
+
+# ----------------------------------------------------------------------------- page helpers
+
+def idle(page, timeout_s: float = 120) -> None:
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning",
+                                                           timeout=timeout_s * MS)
+
+
+def render_home(page, url: str) -> float:
+    start = time.perf_counter()
+    page.goto(url + "/", timeout=60 * MS)
+    expect(page.get_by_test_id("stMain").get_by_role("heading", name="Eigen Atlas", level=1)
+           ).to_be_visible(timeout=60 * MS)
+    page.wait_for_function(IMAGES_LOADED, arg=N_THUMBNAILS, timeout=60 * MS)
+    seconds = time.perf_counter() - start
+    idle(page)
+    return seconds
+
+
+def move(page, key: str) -> tuple[float, float]:
+    """Press ``key`` on the focused control; return (server, wall) seconds of the rerun it triggers."""
+    page.evaluate("() => { window.__states = window.__states.slice(-1); }")
+    t0 = page.evaluate("() => performance.now()")
+    page.keyboard.press(key)
+    page.wait_for_function(
+        """(t0) => { const s = window.__states.filter(x => x[0] > t0);
+                     const r = s.findIndex(x => x[1] === 'running');
+                     return r >= 0 && s.slice(r).some(x => x[1] === 'notRunning'); }""",
+        arg=t0, timeout=180 * MS)
+    states = [s for s in page.evaluate("() => window.__states") if s[0] > t0]
+    running = next(i for i, s in enumerate(states) if s[1] == "running")
+    done = next(s[0] for s in states[running:] if s[1] == "notRunning")
+    return (done - states[running][0]) / MS, (done - t0) / MS
+
+
+# ----------------------------------------------------------------------------- the runs
+
+def main() -> None:
+    figures: list[tuple[str, str]] = []
+
+    def report(what: str, value: str) -> None:
+        figures.append((what, value))
+        print(f"  {what}: {value}", flush=True)
+
+    mb = lambda b: f"{b / 2 ** 20:.0f} MB"
+    print(f"{os.cpu_count()} CPU cores; server: streamlit run app.py; browser: {CHROMIUM} (headless)", flush=True)
+    with tempfile.TemporaryDirectory() as logs, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            # --- server 1: home, grokking, control changes, memory
+            server = Server(logs, "server1")
+            try:
+                report("server start -> /_stcore/health ok", f"{server.wait_healthy():.2f} s")
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                report(f"first home render (title + {N_THUMBNAILS} card images)",
+                       f"{render_home(page, server.url):.2f} s")
+                report("RSS after home (server tree)", mb(server.tree_rss()))
+
+                start = time.perf_counter()
+                page.goto(server.url + "/grokking", timeout=60 * MS)
+                page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=180 * MS)
+                idle(page, 180)
+                report("grokking first render, cold (chart + notRunning)", f"{time.perf_counter() - start:.2f} s")
+                report("RSS after home + grokking (server tree)", mb(server.tree_rss()))
+
+                page.evaluate(OBSERVE_STATE)
+                slider = page.get_by_test_id("stSidebar").get_by_role("slider", name=ALPHA_LABEL)
+                slider.focus(timeout=30 * MS)
+                value0 = slider.get_attribute("aria-valuetext")
+                server_s, wall_s = move(page, "ArrowRight")      # alpha 1 -> 2: a new simulation
+                value1 = slider.get_attribute("aria-valuetext")
+                report(f"control change, cold (alpha {value0} -> {value1}, new run)",
+                       f"server {server_s:.2f} s, wall {wall_s:.2f} s")
+                warm = [move(page, key) for key in ["ArrowLeft", "ArrowRight"] * (WARM_MOVES // 2)]
+                srv, wall = [w[0] for w in warm], [w[1] for w in warm]
+                report(f"control change, warm (cache hit), median of {len(warm)}",
+                       f"server {statistics.median(srv):.3f} s, wall {statistics.median(wall):.3f} s")
+                print("    each (server/wall, s): " + ", ".join(f"{s:.3f}/{w:.3f}" for s, w in warm))
+                time.sleep(0.2)
+                report("peak RSS, server tree (sampled every 50 ms)", mb(server.peak_rss))
+                report("peak RSS, server process (VmHWM)", mb(server.vm_hwm()))
+                torch_libs = server.loaded("libtorch")
+                report("torch loaded after grokking (positive control)", "yes" if torch_libs else "no")
+                page.context.close()
+            finally:
+                server.stop()
+
+            # --- server 2: a fresh process that only ever serves the home page
+            server = Server(logs, "server2")
+            try:
+                server.wait_healthy()
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                render_home(page, server.url)
+                time.sleep(1.0)                                   # let any lazy import finish
+                torch_libs = server.loaded("libtorch", "/torch/")
+                sklearn_libs = server.loaded("sklearn", "scikit_learn")
+                report("home only: torch imported", "yes" if torch_libs else "no")
+                report("home only: sklearn imported", "yes" if sklearn_libs else "no")
+                for path in (torch_libs + sklearn_libs)[:5]:
+                    print(f"    mapped: {path}")
+                report("home only: RSS (server tree)", mb(server.tree_rss()))
+                page.context.close()
+            finally:
+                server.stop()
+        finally:
+            browser.close()
+
+    width = max(len(w) for w, _ in figures)
+    print("\nSummary")
+    for what, value in figures:
+        print(f"{what.ljust(width)}  {value}")
+
+
+if __name__ == "__main__":
+    main()

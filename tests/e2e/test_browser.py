@@ -1,0 +1,117 @@
+"""A real browser against the running app: Playwright drives Debian's /usr/bin/chromium.
+
+home -> grokking (through the card's link) -> move the alpha slider with the keyboard -> the rerun
+finishes -> no exception element, the charts are there, the URL carries the new value, screenshot.
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+        "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("streamlit did not become healthy in 90 s")
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="module")
+def page():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        expect.set_options(timeout=90_000)  # the first plotly paint and the first training run are slow
+        yield tab
+        browser.close()
+
+
+def wait_idle(page):
+    app = page.get_by_test_id("stApp")
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED")
+    expect(app).to_have_attribute("data-test-script-state", "notRunning")
+
+
+def nav_labels(page) -> list[str]:
+    links = page.get_by_test_id("stSidebarNavLink")
+    expect(links.first).to_be_visible()
+    return [t.strip() for t in links.all_inner_texts()]
+
+
+def test_deep_link_with_a_bad_value_shows_a_note(app_url, page):
+    # runs first, on a fresh server: a deep link must not fall into Streamlit's legacy pages/ mode
+    page.goto(f"{app_url}/grokking?alpha=abc&eps=0.05")
+    expect(page.get_by_test_id("stAlert").filter(has_text="alpha=abc")).to_be_visible()
+    wait_idle(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_role("slider", name="eps: kernel-target alignment")).to_have_attribute("aria-valuetext", "0.05")
+    assert nav_labels(page) == ["Home", "Grokking: lazy to rich"]
+
+
+def test_home_to_grokking_and_a_slider_move(app_url, page, tmp_path):
+    page.goto(app_url)
+    expect(page.get_by_role("heading", name="Eigen Atlas")).to_be_visible()
+    expect(page.locator("[data-testid='stImage'] img")).to_have_count(12)
+    assert nav_labels(page) == ["Home", "Grokking: lazy to rich"]  # not the legacy pages/ listing
+
+    page.get_by_role("link", name="Open the page").click()
+    expect(page).to_have_url(re.compile(r"/grokking"))
+    expect(page.locator(".js-plotly-plot .gtitle", has_text="linearisation never does")).to_be_visible()
+    wait_idle(page)
+
+    slider = page.get_by_role("slider", name="alpha: output scale (laziness)")
+    slider.focus()
+    page.keyboard.press("ArrowRight")  # alpha 1 -> 2: lazier, a new run
+    expect(page).to_have_url(re.compile(r"[?&]alpha=2(&|$)"))
+    wait_idle(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)
+    expect(page.get_by_test_id("stMetric").filter(has_text="grokking delay")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "grokking.png"), full_page=True)
+    assert (tmp_path / "grokking.png").stat().st_size > 10_000

@@ -1,0 +1,122 @@
+"""Every page through streamlit.testing.v1.AppTest: defaults, a changed control, URL state, bad input."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.registry import PAPERS, built
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TIMEOUT = 180  # seconds per run: the first grokking run trains a network
+
+
+def open_page(page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    titles = []
+    for chart in at.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec)["layout"]
+        titles.append(layout.get("title", {}).get("text", ""))
+        titles += [a["text"] for a in layout.get("annotations", []) if "text" in a]
+    return titles
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+# ----------------------------------------------------------------------------- home
+
+def test_home_has_a_card_per_paper_and_links_only_built_pages():
+    at = open_page()
+    text = " ".join(m.value for m in at.markdown)
+    for paper in PAPERS:
+        assert paper.short in text and paper.arxiv in text
+    links = at.get("page_link")
+    assert len(links) == len(built()) >= 1
+    assert len(at.get("image")) == len(PAPERS)  # every card has its thumbnail
+
+
+def test_home_imports_neither_torch_nor_sklearn():
+    code = ("import sys; from streamlit.testing.v1 import AppTest; "
+            f"at = AppTest.from_file({APP!r}, default_timeout=60).run(); assert not at.exception; "
+            "print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# ----------------------------------------------------------------------------- grokking
+
+GROK = "pages/grokking.py"
+
+
+def test_grokking_defaults_show_the_delay():
+    at = open_page(GROK)
+    assert int(metric(at, "grokking delay")) > 300
+    assert int(metric(at, "train < 0.1 at step")) < int(metric(at, "test < 0.1 at step"))
+    titles = chart_titles(at)
+    assert any("linearisation never does" in t for t in titles)
+    assert any("alignment" in t.lower() for t in titles)
+    assert [e.label for e in at.expander] == ["What the paper shows", "Try this", "What differs from the paper here"]
+    assert len(at.get("download_button")) >= 2  # a CSV for every figure
+    assert not at.warning
+
+
+def test_grokking_smaller_alpha_shortens_the_delay():
+    at = open_page(GROK)
+    lazy_delay = int(metric(at, "grokking delay"))
+    at.select_slider(key="alpha").set_value(0.25).run()
+    assert not at.exception
+    assert int(metric(at, "grokking delay")) < lazy_delay / 2
+
+
+def test_grokking_query_params_set_the_controls():
+    at = open_page(GROK, alpha="2", eps="0.05", lr="15", seed="3")
+    assert at.select_slider(key="alpha").value == 2.0
+    assert at.select_slider(key="eps").value == 0.05
+    assert at.slider(key="lr").value == 15 and at.slider(key="seed").value == 3
+    assert not at.warning
+
+
+@pytest.mark.parametrize("key,value", [("alpha", "abc"), ("alpha", "3"), ("lr", "999"), ("seed", "1.5"),
+                                       ("setting", "<script>")])
+def test_grokking_bad_query_param_falls_back_with_a_note(key, value):
+    at = open_page(GROK, **{key: value})
+    assert any(f"{key}={value}" in w.value for w in at.warning)
+    assert not at.exception and at.metric  # the page still ran, with the default
+
+
+def test_grokking_paper_setting_waits_for_a_click():
+    at = open_page(GROK, setting="Paper")
+    assert any("Run the paper setting" in b.label for b in at.button)
+    assert not at.metric  # nothing heavy ran by itself
+
+
+def test_grokking_divergent_step_size_says_so():
+    at = open_page(GROK, D="30", lr="30")  # above the kernel's stability limit at D = 30
+    assert any("diverged" in e.value for e in at.error)
+
+
+def test_grokking_sweep_and_phase_diagram_run_on_request():
+    at = open_page(GROK)
+    next(b for b in at.button if "P/D sweep" in b.label).click().run()
+    assert not at.exception
+    next(b for b in at.button if "phase diagram" in b.label).click().run()
+    assert not at.exception
+    titles = chart_titles(at)
+    assert any("Final loss against P/D" in t for t in titles)
+    assert any("Amount of grokking" in t for t in titles)

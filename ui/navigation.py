@@ -1,0 +1,42 @@
+"""The app's navigation, built from the paper registry; used by app.py and by every page's guard.
+
+Streamlit 1.67 decides once per process whether a folder called pages/ is a legacy (v1) multipage
+app, and only stops when some run calls st.navigation. If a session's first request is a deep link
+(/grokking) before any run has called it, the legacy runner executes pages/grokking.py directly and
+the sidebar lists raw file names (AppTest does this on every run). So every page starts with
+``use_app_navigation(__file__)``: under the legacy runner it installs the registry's navigation
+itself, which turns legacy mode off for the process, and renders the page the URL asked for.
+"""
+from pathlib import Path
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from core.registry import built
+
+
+def page_config() -> None:
+    st.set_page_config(page_title="Eigen Atlas", page_icon="assets/favicon.png", layout="wide",
+                       menu_items={"About": "Eigen Atlas: recent ML papers, each running live at teaching scale."})
+
+
+def sections() -> dict[str, list[st.Page]]:
+    home = st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)  # served at /
+    papers = [st.Page(p.page, title=p.short, icon=p.icon, url_path=p.slug) for p in built()]
+    return {"Eigen Atlas": [home], "Papers": papers}
+
+
+def app_navigation() -> st.Page:
+    """Page config + the sectioned navigation; returns the page the URL selects."""
+    page_config()
+    return st.navigation(sections())
+
+
+def use_app_navigation(page_file: str) -> None:
+    """First call of every page module: a no-op unless Streamlit's legacy pages/ runner is active."""
+    if not PagesManager.uses_pages_directory:
+        return
+    page = app_navigation()
+    if Path(str(page._page)).resolve() != Path(page_file).resolve():
+        page.run()  # the URL selects another page than the legacy runner picked
+        st.stop()
