@@ -63,7 +63,7 @@ def app_url():
 
 
 @pytest.fixture(scope="module")
-def page():
+def tab():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         tab = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -72,46 +72,46 @@ def page():
         browser.close()
 
 
-def wait_idle(page):
-    app = page.get_by_test_id("stApp")
+def wait_idle(tab):
+    app = tab.get_by_test_id("stApp")
     expect(app).to_have_attribute("data-test-connection-state", "CONNECTED")
     expect(app).to_have_attribute("data-test-script-state", "notRunning")
 
 
-def nav_labels(page) -> list[str]:
-    links = page.get_by_test_id("stSidebarNavLink")
+def nav_labels(tab) -> list[str]:
+    links = tab.get_by_test_id("stSidebarNavLink")
     expect(links.first).to_be_visible()
-    return [t.strip() for t in links.all_inner_texts()]
+    return [t.strip().split("\n")[-1] for t in links.all_inner_texts()]  # drop the icon glyph name
 
 
-def test_deep_link_with_a_bad_value_shows_a_note(app_url, page):
+def test_deep_link_with_a_bad_value_shows_a_note(app_url, tab):
     # runs first, on a fresh server: a deep link must not fall into Streamlit's legacy pages/ mode
-    page.goto(f"{app_url}/grokking?alpha=abc&eps=0.05")
-    expect(page.get_by_test_id("stAlert").filter(has_text="alpha=abc")).to_be_visible()
-    wait_idle(page)
-    expect(page.get_by_test_id("stException")).to_have_count(0)
-    expect(page.get_by_role("slider", name="eps: kernel-target alignment")).to_have_attribute("aria-valuetext", "0.05")
-    assert nav_labels(page) == ["Home", "Grokking: lazy to rich"]
+    tab.goto(f"{app_url}/grokking?alpha=abc&eps=0.05")
+    expect(tab.get_by_test_id("stAlert").filter(has_text="alpha=abc")).to_be_visible()
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
+    expect(tab.get_by_role("slider", name="eps: kernel-target alignment")).to_have_attribute("aria-valuetext", "0.05")
+    assert nav_labels(tab) == ["Home", "Grokking: lazy to rich"]
 
 
-def test_home_to_grokking_and_a_slider_move(app_url, page, tmp_path):
-    page.goto(app_url)
-    expect(page.get_by_role("heading", name="Eigen Atlas")).to_be_visible()
-    expect(page.locator("[data-testid='stImage'] img")).to_have_count(12)
-    assert nav_labels(page) == ["Home", "Grokking: lazy to rich"]  # not the legacy pages/ listing
+def test_home_to_grokking_and_a_slider_move(app_url, tab, tmp_path):
+    tab.goto(app_url)
+    expect(tab.get_by_role("heading", name="Eigen Atlas")).to_be_visible()
+    expect(tab.locator("[data-testid='stImage'] img")).to_have_count(12)
+    assert nav_labels(tab) == ["Home", "Grokking: lazy to rich"]  # not the legacy pages/ listing
 
-    page.get_by_role("link", name="Open the page").click()
-    expect(page).to_have_url(re.compile(r"/grokking"))
-    expect(page.locator(".js-plotly-plot .gtitle", has_text="linearisation never does")).to_be_visible()
-    wait_idle(page)
+    tab.get_by_role("link", name="Open the page").click()
+    expect(tab).to_have_url(re.compile(r"/grokking"))
+    expect(tab.locator(".js-plotly-plot .gtitle", has_text="linearisation never does")).to_be_visible()
+    wait_idle(tab)
 
-    slider = page.get_by_role("slider", name="alpha: output scale (laziness)")
+    slider = tab.get_by_role("slider", name="alpha: output scale (laziness)")
     slider.focus()
-    page.keyboard.press("ArrowRight")  # alpha 1 -> 2: lazier, a new run
-    expect(page).to_have_url(re.compile(r"[?&]alpha=2(&|$)"))
-    wait_idle(page)
-    expect(page.get_by_test_id("stException")).to_have_count(0)
-    expect(page.locator(".js-plotly-plot")).to_have_count(2)
-    expect(page.get_by_test_id("stMetric").filter(has_text="grokking delay")).to_be_visible()
-    page.screenshot(path=str(tmp_path / "grokking.png"), full_page=True)
+    tab.keyboard.press("ArrowRight")  # alpha 1 -> 2: lazier, a new run
+    expect(tab).to_have_url(re.compile(r"[?&]alpha=2(&|$)"))
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
+    expect(tab.locator(".js-plotly-plot")).to_have_count(2)
+    expect(tab.get_by_test_id("stMetric").filter(has_text="grokking delay")).to_be_visible()
+    tab.screenshot(path=str(tmp_path / "grokking.png"), full_page=True)
     assert (tmp_path / "grokking.png").stat().st_size > 10_000
