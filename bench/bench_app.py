@@ -8,10 +8,12 @@ What it measures, and why (what a visitor waits for, and what the host must hold
   stopped (``[data-testid="stApp"]`` has ``data-test-script-state="notRunning"``); this includes the
   first ``import torch`` of the process and the default 5k-step simulation;
 * a warm control change: the sidebar's alpha select_slider is moved one notch (a new simulation: cold)
-  and back (a cache hit: warm), several times. A MutationObserver in the page timestamps the script-state
-  changes, so two figures are printed: "server" = script state running -> notRunning as the browser sees
-  it (the server's script run, plus the delta transfer; both edges take the same localhost hop) and
-  "wall" = keypress -> notRunning (adds the widget's debounce and the round trip);
+  and back (a cache hit: warm), several times. Three figures per change: "server" = the script run as
+  the server itself times it (the server is `streamlit run app.py` launched through ``python -c`` with
+  a timer wrapped around Streamlit's ``ScriptRunner._run_script``, logging each run's start and end),
+  "browser" = script state running -> notRunning as a MutationObserver in the page sees it, and
+  "wall" = keypress -> notRunning (adds the widget's debounce and the round trip). On this box the
+  browser shares the 2 cores with the server, so even "server" includes that contention;
 * peak RSS of the server process tree (psutil, sampled every 50 ms, children included) after visiting
   home and grokking and moving the control, plus the kernel's high-water mark (VmHWM);
 * whether the home page alone loads torch or sklearn: a second, fresh server is visited on the home page
@@ -66,6 +68,28 @@ IMAGES_LOADED = """(n) => {
 
 # ----------------------------------------------------------------------------- the server
 
+# `streamlit run ...` with the script runner timed: each run's (start, end) wall time goes to
+# $BENCH_RUN_LOG. If Streamlit's private method moves, the server runs untimed (and says so in its log).
+SERVE = """
+import os, sys, time
+try:
+    from streamlit.runtime.scriptrunner import script_runner as _sr
+    _run = _sr.ScriptRunner._run_script
+    def _timed(self, rerun_data):
+        start = time.time()
+        try:
+            return _run(self, rerun_data)
+        finally:
+            with open(os.environ["BENCH_RUN_LOG"], "a") as log:
+                log.write(f"{start:.6f} {time.time():.6f}\\n")
+    _sr.ScriptRunner._run_script = _timed
+except Exception as exc:
+    print("bench: script runs are not timed:", exc, flush=True)
+from streamlit.web.cli import main
+sys.argv[0] = "streamlit"
+main()
+"""
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -79,12 +103,15 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(Path(log_dir) / f"{name}.log", "w")
+        self.run_log = Path(log_dir) / f"{name}.runs"
+        self.run_log.touch()
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-c", SERVE, "run", "app.py", "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(self.port),
              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "BENCH_RUN_LOG": str(self.run_log)})
         self.ps = psutil.Process(self.proc.pid)
         self.peak_rss = 0
         self._stop = threading.Event()
@@ -137,6 +164,17 @@ class Server:
                     hits.add(m.path)
         return sorted(hits)
 
+    def script_time(self, since: float, timeout: float = 10) -> float | None:
+        """Seconds from the first script run starting after ``since`` (time.time()) to the last one's end."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            runs = [tuple(map(float, line.split())) for line in self.run_log.read_text().splitlines()]
+            runs = [r for r in runs if r[0] >= since]
+            if runs:
+                return max(r[1] for r in runs) - min(r[0] for r in runs)
+            time.sleep(0.05)
+        return None
+
     def stop(self) -> None:
         self._stop.set()
         try:
@@ -168,10 +206,11 @@ def render_home(page, url: str) -> float:
     return seconds
 
 
-def move(page, key: str) -> tuple[float, float]:
-    """Press ``key`` on the focused control; return (server, wall) seconds of the rerun it triggers."""
+def move(page, server: "Server", key: str) -> tuple[float | None, float, float]:
+    """Press ``key`` on the focused control; (server, browser, wall) seconds of the rerun it triggers."""
     page.evaluate("() => { window.__states = window.__states.slice(-1); }")
     t0 = page.evaluate("() => performance.now()")
+    since = time.time()
     page.keyboard.press(key)
     page.wait_for_function(
         """(t0) => { const s = window.__states.filter(x => x[0] > t0);
@@ -181,7 +220,16 @@ def move(page, key: str) -> tuple[float, float]:
     states = [s for s in page.evaluate("() => window.__states") if s[0] > t0]
     running = next(i for i, s in enumerate(states) if s[1] == "running")
     done = next(s[0] for s in states[running:] if s[1] == "notRunning")
-    return (done - states[running][0]) / MS, (done - t0) / MS
+    return server.script_time(since), (done - states[running][0]) / MS, (done - t0) / MS
+
+
+def fmt(seconds: float | None, digits: int = 2) -> str:
+    return "n/a" if seconds is None else f"{seconds:.{digits}f} s"
+
+
+def median(xs) -> float | None:
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
 
 
 # ----------------------------------------------------------------------------- the runs
@@ -203,30 +251,34 @@ def main() -> None:
             try:
                 report("server start -> /_stcore/health ok", f"{server.wait_healthy():.2f} s")
                 page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                since = time.time()
                 report(f"first home render (title + {N_THUMBNAILS} card images)",
-                       f"{render_home(page, server.url):.2f} s")
+                       f"{render_home(page, server.url):.2f} s (server script time "
+                       f"{fmt(server.script_time(since))})")
                 report("RSS after home (server tree)", mb(server.tree_rss()))
 
-                start = time.perf_counter()
+                start, since = time.perf_counter(), time.time()
                 page.goto(server.url + "/grokking", timeout=60 * MS)
                 page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=180 * MS)
                 idle(page, 180)
-                report("grokking first render, cold (chart + notRunning)", f"{time.perf_counter() - start:.2f} s")
+                report("grokking first render, cold (chart + notRunning)",
+                       f"{time.perf_counter() - start:.2f} s (server script time {fmt(server.script_time(since))})")
                 report("RSS after home + grokking (server tree)", mb(server.tree_rss()))
 
                 page.evaluate(OBSERVE_STATE)
                 slider = page.get_by_test_id("stSidebar").get_by_role("slider", name=ALPHA_LABEL)
                 slider.focus(timeout=30 * MS)
                 value0 = slider.get_attribute("aria-valuetext")
-                server_s, wall_s = move(page, "ArrowRight")      # alpha 1 -> 2: a new simulation
+                server_s, browser_s, wall_s = move(page, server, "ArrowRight")   # alpha 1 -> 2: a new run
                 value1 = slider.get_attribute("aria-valuetext")
                 report(f"control change, cold (alpha {value0} -> {value1}, new run)",
-                       f"server {server_s:.2f} s, wall {wall_s:.2f} s")
-                warm = [move(page, key) for key in ["ArrowLeft", "ArrowRight"] * (WARM_MOVES // 2)]
-                srv, wall = [w[0] for w in warm], [w[1] for w in warm]
+                       f"server {fmt(server_s)}, browser {fmt(browser_s)}, wall {fmt(wall_s)}")
+                warm = [move(page, server, key) for key in ["ArrowLeft", "ArrowRight"] * (WARM_MOVES // 2)]
+                srv, brw, wall = ([w[i] for w in warm] for i in range(3))
                 report(f"control change, warm (cache hit), median of {len(warm)}",
-                       f"server {statistics.median(srv):.3f} s, wall {statistics.median(wall):.3f} s")
-                print("    each (server/wall, s): " + ", ".join(f"{s:.3f}/{w:.3f}" for s, w in warm))
+                       f"server {fmt(median(srv), 3)}, browser {fmt(median(brw), 3)}, wall {fmt(median(wall), 3)}")
+                print("    each (server/browser/wall, s): " + ", ".join(
+                    "/".join("n/a" if x is None else f"{x:.3f}" for x in w) for w in warm))
                 time.sleep(0.2)
                 report("peak RSS, server tree (sampled every 50 ms)", mb(server.peak_rss))
                 report("peak RSS, server process (VmHWM)", mb(server.vm_hwm()))
