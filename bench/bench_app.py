@@ -22,6 +22,8 @@ What it measures, and why (what a visitor waits for, and what the host must hold
 
 Run: ``python bench/bench_app.py`` from the repository root (about 1 minute). Uses Debian's
 /usr/bin/chromium through the playwright package (never ``playwright install``). Prints figures only.
+``--no-post-script-gc`` starts the servers with ``--runner.postScriptGC false`` (Streamlit otherwise runs a
+full ``gc.collect()`` after every script run, which a profile of the warm rerun showed at ~0.25 s).
 """
 from __future__ import annotations
 
@@ -49,6 +51,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
 ALPHA_LABEL = "alpha: output scale (laziness)"
 N_THUMBNAILS = sum(p.thumbnail.exists() for p in PAPERS)
+EXTRA_ARGS = ["--runner.postScriptGC", "false"] if "--no-post-script-gc" in sys.argv else []
 WARM_MOVES = 6                       # warm changes timed after the first (cold) move
 MS = 1000
 
@@ -109,7 +112,7 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", SERVE, "run", "app.py", "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(self.port),
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *EXTRA_ARGS],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "BENCH_RUN_LOG": str(self.run_log)})
         self.ps = psutil.Process(self.proc.pid)
@@ -242,7 +245,8 @@ def main() -> None:
         print(f"  {what}: {value}", flush=True)
 
     mb = lambda b: f"{b / 2 ** 20:.0f} MB"
-    print(f"{os.cpu_count()} CPU cores; server: streamlit run app.py; browser: {CHROMIUM} (headless)", flush=True)
+    print(f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.2f}; server: streamlit run app.py "
+          f"{' '.join(EXTRA_ARGS)}; browser: {CHROMIUM} (headless)", flush=True)
     with tempfile.TemporaryDirectory() as logs, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -309,7 +313,7 @@ def main() -> None:
             browser.close()
 
     width = max(len(w) for w, _ in figures)
-    print("\nSummary")
+    print(f"\nSummary (load average now {os.getloadavg()[0]:.2f})")
     for what, value in figures:
         print(f"{what.ljust(width)}  {value}")
 

@@ -116,7 +116,7 @@ def bench_per_step(steps: int = 300) -> None:
     print(f"(c) per GD step at D=100, P=550, N=500 ({steps} steps): statistics recursion vs GD on W",
           flush=True)
     for dtype in (torch.float32, torch.float64):
-        task = gk._as_dtype(gk.make_task(550, 100, 500, seed=0, keep_weights=True), dtype)
+        task = gk.make_task(550, 100, 500, seed=0, dtype=dtype, keep_weights=True)
         gk.train_statistics(task, 1.0, 0.02, 1.0, 5)               # warm-up (allocator, kernels)
         gk.simulate_weights(task, 1.0, 0.02, 1.0, 5)
         t_stats = min(timed(gk.train_statistics, task, 1.0, 0.02, 1.0, steps)[0] for _ in range(2))
@@ -169,15 +169,15 @@ def bench_threads() -> None:
 def main() -> None:
     full = "--full" in sys.argv
     pin_threads()
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPU cores, threads pinned to {torch.get_num_threads()}",
-          flush=True)
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPU cores, threads pinned to {torch.get_num_threads()}, "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
     start = time.perf_counter()
     bench_default_run()
     bench_phase_diagram(full)
     bench_per_step()
     bench_threads()
     width = max(len(r[0]) for r in rows)
-    print(f"\nSummary (total {time.perf_counter() - start:.0f} s)")
+    print(f"\nSummary (total {time.perf_counter() - start:.0f} s, load average now {os.getloadavg()[0]:.2f})")
     print(f"{'measure'.ljust(width)}  figure")
     for what, figure, _ in rows:
         print(f"{what.ljust(width)}  {figure}")

@@ -51,6 +51,10 @@ class Task:
     M0: torch.Tensor
     W0: torch.Tensor | None = None  # kept only when asked for (the direct-GD reference needs it)
 
+    def to(self, dtype) -> "Task":
+        cast = lambda t: None if t is None else t.to(dtype)
+        return Task(cast(self.X), cast(self.y), cast(self.beta), cast(self.w_bar0), cast(self.M0), cast(self.W0))
+
 
 def make_task(P: int, D: int, N: int, seed: int, device=None, dtype=torch.float64,
               keep_weights: bool = False) -> Task:
@@ -100,7 +104,7 @@ def ntk_gram(X: torch.Tensor, w_bar: torch.Tensor, M: torch.Tensor, eps: float) 
     return (X @ X.T) * (1 + eps * (a[:, None] + a[None, :]) + eps ** 2 * (X @ M @ X.T))
 
 
-def kernel_expansion_quadratic(task: "Task", eps: float, coef: torch.Tensor):
+def kernel_expansion_quadratic(task: Task, eps: float, coef: torch.Tensor):
     """The function x -> sum_mu coef_mu K0(x, x_mu) as a quadratic b.x + x^T S x; coef: (..., P).
 
     Expanding K0 gives b = X^T(coef * (1 + eps X w0)) and S = sym(eps (X^T coef) w0^T + eps^2 X^T diag(coef) X M0),
@@ -119,7 +123,7 @@ def kernel_regression_loss(task: Task, eps: float) -> float:
     The interpolant is a quadratic (kernel_expansion_quadratic), so its error has a closed form.
     Min-norm least squares also covers P above the kernel threshold D(D+3)/2, where K0's Gram is singular.
     """
-    task = _as_float64(task)
+    task = task.to(torch.float64)
     gram = ntk_gram(task.X, task.w_bar0, task.M0, eps)
     coef = torch.linalg.lstsq(gram.cpu(), task.y.cpu()[:, None], driver="gelsd").solution[:, 0]
     return float(sum(population_loss_terms(*kernel_expansion_quadratic(task, eps, coef.to(task.X.device)),
@@ -133,7 +137,7 @@ def stable_lr_scale(task: Task, eps: float) -> float:
     (2 lr_scale / P) lambda_max > 2. lambda_max ~ (1 + sqrt(P/D))^2 for these inputs, so the limit grows
     with D: lr_scale = 20 needs D >~ 40 at P = 5.5 D.
     """
-    task = _as_float64(task)
+    task = task.to(torch.float64)
     lam_max = torch.linalg.eigvalsh(ntk_gram(task.X, task.w_bar0, task.M0, eps))[-1]
     return float(task.X.shape[0] / lam_max)
 
@@ -152,20 +156,18 @@ def ntk_alignment(X: torch.Tensor, y: torch.Tensor, w_bar: torch.Tensor, M: torc
 
 # ----------------------------------------------------------------------------- one GD step of the network
 
-def _as_float64(task: Task) -> Task:
-    f = lambda t: None if t is None else t.to(torch.float64)
-    return Task(f(task.X), f(task.y), f(task.beta), f(task.w_bar0), f(task.M0), f(task.W0))
-
-
-def _as_dtype(task: Task, dtype) -> Task:
-    f = lambda t: None if t is None else t.to(dtype)
-    return Task(f(task.X), f(task.y), f(task.beta), f(task.w_bar0), f(task.M0), f(task.W0))
-
-
 def network_form(w_bar, C, task: Task, eps):
     """The centred network's output alpha (b.x + x^T S x) as (b, S): b = w_bar - w_bar0, S = eps (M - M0) / 2."""
     M = C + w_bar[:, :, None] * w_bar[:, None, :]
     return w_bar - task.w_bar0, 0.5 * eps[:, None, None] * (M - task.M0)
+
+
+def evaluate(task: Task, w_bar, C, alpha, eps):
+    """Training residual r (B, P) and the three exact test-loss terms (each (B,)) at (w_bar, C)."""
+    lin_coef, quad = network_form(w_bar, C, task, eps)
+    r = alpha[:, None] * quadratic_outputs(task.X, lin_coef, quad) - task.y
+    terms = population_loss_terms(alpha[:, None] * lin_coef, alpha[:, None, None] * quad, task.beta)
+    return r, terms
 
 
 def gd_step(X, r, w_bar, C, eps, c):
@@ -200,7 +202,7 @@ def lazy_curves(task: Task, eps: float, lr_scale: float, eval_steps: np.ndarray)
     a_t = U diag((1 - (1 - h lam)^t) / lam) U^T y, a quadratic whose population loss is exact.
     Returns (train_loss, test_loss) at ``eval_steps``.
     """
-    task = _as_float64(task)
+    task = task.to(torch.float64)
     P = task.X.shape[0]
     h = 2 * lr_scale / P
     lam, U = torch.linalg.eigh(ntk_gram(task.X, task.w_bar0, task.M0, eps))
@@ -278,7 +280,7 @@ def simulate(alpha: float = 1.0, eps: float = 0.02, P: int = 275, D: int = 50, N
     """
     pin_threads()
     task64 = make_task(P, D, N, seed, device)
-    task = _as_dtype(task64, dtype)
+    task = task64.to(dtype)
     dev = task.X.device
     hold = make_task(n_align_points, D, 1, seed + 10_000, dev, dtype)  # fresh points for the alignment
     hold_y = 0.5 * (hold.X @ task.beta) ** 2
@@ -291,9 +293,7 @@ def simulate(alpha: float = 1.0, eps: float = 0.02, P: int = 275, D: int = 50, N
     align_steps, align_vals = [], []
     check_every = max(1, steps // 100)
     for t in range(steps + 1):
-        lin_coef, quad = network_form(w_bar, C, task, eps_t)
-        r = alpha_t[:, None] * quadratic_outputs(task.X, lin_coef, quad) - task.y
-        terms = population_loss_terms(alpha_t[:, None] * lin_coef, alpha_t[:, None, None] * quad, task.beta)
+        r, terms = evaluate(task, w_bar, C, alpha_t, eps_t)
         rec[t, 0] = (r ** 2).mean()
         rec[t, 1:4] = torch.cat(terms)
         rec[t, 4] = C[0].diagonal().sum() + w_bar[0] @ w_bar[0]
@@ -354,7 +354,7 @@ def phase_diagram(alphas, epsilons, P: int = 275, D: int = 50, N: int = 500, lr_
     so the rich corner of the grid, which finishes early, stops costing anything.
     """
     pin_threads()
-    task = _as_dtype(make_task(P, D, N, seed, device), dtype)
+    task = make_task(P, D, N, seed, device).to(dtype)
     dev = task.X.device
     A, E = np.meshgrid(np.asarray(alphas, float), np.asarray(epsilons, float), indexing="ij")
     alpha = torch.as_tensor(A.ravel(), dtype=dtype, device=dev)
@@ -366,10 +366,8 @@ def phase_diagram(alphas, epsilons, P: int = 275, D: int = 50, N: int = 500, lr_
     final_test = np.full(n, np.nan)
     active = torch.arange(n, device=dev)
     for t in range(steps + 1):
-        lin_coef, quad = network_form(w_bar, C, task, eps)
-        r = alpha[:, None] * quadratic_outputs(task.X, lin_coef, quad) - task.y
-        test = sum(population_loss_terms(alpha[:, None] * lin_coef, alpha[:, None, None] * quad, task.beta))
-        train = (r ** 2).mean(-1)
+        r, terms = evaluate(task, w_bar, C, alpha, eps)
+        train, test = (r ** 2).mean(-1), sum(terms)
         idx = active.cpu().numpy()
         tr, te = train.cpu().numpy(), test.cpu().numpy()  # (B,) floats: a cheap sync next to the matmuls
         final_test[idx] = te
@@ -423,7 +421,7 @@ def data_sweep(P_values, alpha: float = 1.0, eps: float = 0.02, D: int = 30, N: 
     lr_used = min(lr_scale, 0.9 * min(stable_lr_scale(task, eps) for task in tasks))
     rows = []
     for i, task in enumerate(tasks):
-        run, _, _ = train_statistics(_as_dtype(task, dtype), alpha, eps, lr_used, steps)
+        run, _, _ = train_statistics(task.to(dtype), alpha, eps, lr_used, steps)
         rows.append((run[0][-1], run[1][-1], kernel_regression_loss(task, eps),
                      first_below(run[0], threshold), first_below(run[1], threshold), run[1][0]))
         if progress is not None:
@@ -444,11 +442,9 @@ def train_statistics(task: Task, alpha: float, eps: float, lr_scale: float, step
     w_bar, C = initial_state(task)
     losses = torch.full((steps + 1, 2), float("nan"), dtype=dtype, device=dev)
     for t in range(steps + 1):
-        lin_coef, quad = network_form(w_bar, C, task, eps_t)
-        r = alpha_t[:, None] * quadratic_outputs(task.X, lin_coef, quad) - task.y
+        r, terms = evaluate(task, w_bar, C, alpha_t, eps_t)
         losses[t, 0] = (r ** 2).mean()
-        losses[t, 1] = sum(population_loss_terms(alpha_t[:, None] * lin_coef,
-                                                 alpha_t[:, None, None] * quad, task.beta))[0]
+        losses[t, 1] = sum(terms)[0]
         if t % 100 == 0 and not torch.isfinite(losses[t]).all():
             break
         if t < steps:
