@@ -1,0 +1,46 @@
+"""The page helpers that hold logic: URL checking, the result store, figure data."""
+import numpy as np
+
+from core import grokking as gk
+from ui.conventions import Choice, Slider, url_problems
+from ui.grokking_figures import loss_figure, phase_figure
+from ui.jobs import ResultStore
+
+SPECS = [Slider("lr", "lr", 1, 30, 20, 1), Slider("x", "x", 0.0, 1.0, 0.5, 0.1),
+         Choice("alpha", "alpha", (0.5, 1.0, 2.0), 1.0), Choice("mode", "mode", ("A", "B"), "A")]
+
+
+def test_url_problems_accepts_what_streamlit_accepts():
+    good = {"lr": "7", "x": "0.25", "alpha": "2", "mode": "B", "unrelated": "whatever"}
+    assert url_problems(SPECS, good) == []
+
+
+def test_url_problems_names_each_bad_value():
+    bad = {"lr": "7.5", "x": "nan", "alpha": "2.0", "mode": "C"}
+    problems = url_problems(SPECS, bad)
+    assert len(problems) == 4
+    for key, value in bad.items():
+        assert any(f"`{key}={value}`" in p for p in problems)
+    assert url_problems(SPECS, {"lr": "1e9"}) and url_problems(SPECS, {"x": ""})
+
+
+def test_result_store_is_a_bounded_lru_with_ttl(monkeypatch):
+    store = ResultStore(max_entries=2, ttl_seconds=10)
+    store.put("a", 1), store.put("b", 2)
+    assert store.get("a") == 1          # "a" is now the most recent
+    store.put("c", 3)                   # evicts "b"
+    assert store.get("b") is None and store.get("a") == 1 and len(store) == 2
+    import ui.jobs
+    now = ui.jobs.time.monotonic()
+    monkeypatch.setattr(ui.jobs.time, "monotonic", lambda: now + 11)
+    assert store.get("a") is None       # expired
+
+
+def test_figure_data_is_what_is_plotted():
+    run = gk.simulate(D=20, P=110, lr_scale=5, steps=400, n_lazy=20, n_align=5)
+    fig, data = loss_figure(run)
+    test_trace = next(t for t in fig.data if t.name.startswith("network: test"))
+    np.testing.assert_allclose(np.asarray(test_trace.y), data["test"].dropna().to_numpy())
+    pd_ = gk.phase_diagram([0.5, 1.0], [0.02, 0.1], P=110, D=20, lr_scale=5, steps=300)
+    fig, data = phase_figure(pd_)
+    assert len(data) == 4 and np.allclose(fig.data[0].z.ravel(), data["amount"], equal_nan=True)
