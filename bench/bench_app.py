@@ -245,8 +245,8 @@ def main() -> None:
         print(f"  {what}: {value}", flush=True)
 
     mb = lambda b: f"{b / 2 ** 20:.0f} MB"
-    print(f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.2f}; server: streamlit run app.py "
-          f"{' '.join(EXTRA_ARGS)}; browser: {CHROMIUM} (headless)", flush=True)
+    print(f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.2f}; server: "
+          f"{' '.join(['streamlit run app.py', *EXTRA_ARGS])}; browser: {CHROMIUM} (headless)", flush=True)
     with tempfile.TemporaryDirectory() as logs, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:

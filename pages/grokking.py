@@ -14,7 +14,7 @@ from ui.conventions import Choice, Slider, compute_note, controls, explainers, f
 from ui.grokking_figures import loss_figure, mechanism_figure, phase_figure, sweep_figure
 from ui.jobs import cached, on_request, store
 
-use_app_navigation(__file__)  # before anything renders (see ui/navigation.py)
+use_app_navigation()  # before anything renders (see ui/navigation.py)
 
 PAPER = by_slug("grokking")
 PAPER_SETTING = dict(D=100, P=550, lr_scale=1.0, steps=100_000)   # the paper's Fig. 1, exactly

@@ -4,7 +4,7 @@ import streamlit as st
 from core.registry import PAPERS, Paper
 from ui.navigation import use_app_navigation
 
-use_app_navigation(__file__)  # before anything renders (see ui/navigation.py)
+use_app_navigation()  # before anything renders (see ui/navigation.py)
 
 st.title("Eigen Atlas")
 st.markdown(

@@ -2,13 +2,11 @@
 
 Streamlit 1.67 decides once per process whether a folder called pages/ is a legacy (v1) multipage
 app, and only stops when some run calls st.navigation. If a session's first request is a deep link
-(/grokking) before any run has called it, the legacy runner executes pages/grokking.py directly and
-the sidebar lists raw file names (AppTest does this on every run). So every page starts with
-``use_app_navigation(__file__)``: under the legacy runner it installs the registry's navigation
-itself, which turns legacy mode off for the process, and renders the page the URL asked for.
+(/grokking) before any run has called it, the legacy runner executes pages/grokking.py directly: the
+sidebar lists raw file names, and widgets get other identities than in later runs, so the first click
+is lost. AppTest re-arms legacy mode before every run. So every page starts with
+``use_app_navigation()``.
 """
-from pathlib import Path
-
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -32,11 +30,14 @@ def app_navigation() -> st.Page:
     return st.navigation(sections())
 
 
-def use_app_navigation(page_file: str) -> None:
-    """First call of every page module: a no-op unless Streamlit's legacy pages/ runner is active."""
+def use_app_navigation() -> None:
+    """First call of every page module: a no-op unless Streamlit's legacy pages/ runner is active.
+
+    Under the legacy runner: install the registry's navigation (which ends legacy mode for the
+    process) and run the page it selects inside it, so the page's widgets get the same identities
+    as in every later run, then stop the legacy run.
+    """
     if not PagesManager.uses_pages_directory:
         return
-    page = app_navigation()
-    if Path(str(page._page)).resolve() != Path(page_file).resolve():
-        page.run()  # the URL selects another page than the legacy runner picked
-        st.stop()
+    app_navigation().run()
+    st.stop()

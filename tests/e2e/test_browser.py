@@ -51,8 +51,14 @@ def test_deep_link_with_a_bad_value_shows_a_note(app_url, tab):
     expect(tab.get_by_test_id("stAlert").filter(has_text="alpha=abc")).to_be_visible()
     wait_idle(tab)
     expect(tab.get_by_test_id("stException")).to_have_count(0)
-    expect(tab.get_by_role("slider", name="eps: kernel-target alignment")).to_have_attribute("aria-valuetext", "0.05")
+    eps = tab.get_by_role("slider", name="eps: kernel-target alignment")
+    expect(eps).to_have_attribute("aria-valuetext", "0.05")
     assert nav_labels(tab) == ["Home", "Grokking: lazy to rich"]
+    eps.focus()
+    tab.keyboard.press("ArrowRight")  # the first interaction after a deep link must not be lost
+    expect(tab).to_have_url(re.compile(r"[?&]eps=0\.1(&|$)"))
+    expect(tab.get_by_test_id("stMetric").filter(has_text="grokking delay")).to_be_visible()
+    wait_idle(tab)
 
 
 def test_home_to_grokking_and_a_slider_move(app_url, tab, tmp_path):
