@@ -17,7 +17,9 @@ What it measures, and why:
     of the app on this 2-core box): why the app pins one thread per process.
 
 Run: ``python bench/bench_grokking.py [--full]`` from the repository root (about 3-4 minutes on 2 cores).
-Prints figures only; nothing is asserted.
+Prints figures only; nothing is asserted. "cpu/wall" next to a figure is this process's CPU time over the
+wall time: about 1.0 for a one-thread run that had a core to itself; clearly below 1 means other load on
+the machine slowed it down (the figure is then pessimistic).
 """
 from __future__ import annotations
 
@@ -48,10 +50,21 @@ def report(what: str, figure: str, note: str = "") -> None:
     print(f"  {what}: {figure}" + (f"   [{note}]" if note else ""), flush=True)
 
 
+_cpu_wall: list[tuple[float, float]] = []            # (cpu, wall) of every timed() call
+
+
 def timed(fn, *args, **kw) -> tuple[float, object]:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = fn(*args, **kw)
-    return time.perf_counter() - start, out
+    wall = time.perf_counter() - start
+    _cpu_wall.append((time.process_time() - cpu, wall))
+    return wall, out
+
+
+def cpu_share(last: int) -> str:
+    """CPU time / wall time over the last ``last`` timed() calls (see the module docstring)."""
+    cpu, wall = map(sum, zip(*_cpu_wall[-last:]))
+    return f"cpu/wall {cpu / wall:.2f}"
 
 
 def median_time(fn, repeats: int = 3, **kw) -> float:
@@ -70,7 +83,8 @@ def bench_default_run() -> None:
     print("(a) default simulate(): D=50, P=275, N=500, 5k steps, median of 3", flush=True)
     for dtype in (torch.float32, torch.float64):
         t = median_time(gk.simulate, dtype=dtype)
-        report(f"default run, {str(dtype)[6:]}", f"{t:.2f} s", "target <= 3 s" if dtype == torch.float32 else "")
+        report(f"default run, {str(dtype)[6:]}", f"{t:.2f} s",
+               ("target <= 3 s; " if dtype == torch.float32 else "") + cpu_share(3))
 
 
 # ----------------------------------------------------------------------------- (b)
@@ -87,7 +101,7 @@ def bench_phase_diagram(full: bool) -> None:
     t_batch, pd = timed(gk.phase_diagram, PD_ALPHAS, PD_EPSILONS, **PD_KW)
     blank = int(np.isnan(pd.t_test).sum())
     report("phase diagram, batched (64 runs)", f"{t_batch:.1f} s",
-           f"target <= 60 s; {blank}/64 cells never cross 0.1 and run all 10k steps")
+           f"target <= 60 s; {blank}/64 cells never cross 0.1 and run all 10k steps; {cpu_share(1)}")
 
     cells = [(i, j) for i in range(8) for j in range(8)] if full else [(i, (3 * i) % 8) for i in range(8)]
     loop_time, loop_steps = 0.0, 0
@@ -96,7 +110,7 @@ def bench_phase_diagram(full: bool) -> None:
         loop_time += dt
         loop_steps += steps_run(one.t_train[0, 0], one.t_test[0, 0], PD_KW["steps"])
     per_step = loop_time / max(loop_steps, 1)
-    how = "per-run = phase_diagram on a 1x1 grid (same early exit)"
+    how = f"per-run = phase_diagram on a 1x1 grid (same early exit); {cpu_share(len(cells))}"
     if full:
         estimate = loop_time
         report("phase diagram, per-run loop (64 runs)", f"{estimate:.1f} s", how + "; all 64 timed")
@@ -158,7 +172,8 @@ def bench_threads() -> None:
     print(f"(d) default run (float32) with torch threads = 1 vs 2 ({os.cpu_count()} cores)", flush=True)
     for n in (1, 2):
         with_threads(n)
-        report(f"default run, {n} thread(s), alone", f"{median_time(gk.simulate):.2f} s", "median of 3")
+        report(f"default run, {n} thread(s), alone", f"{median_time(gk.simulate):.2f} s",
+               f"median of 3; {cpu_share(3)}")
     with_threads(1)
     for n in (1, 2):
         times = concurrent_runs(n)

@@ -81,14 +81,19 @@ def sweep_figure(sweep: gk.DataSweep):
                     line=dict(color=MUTED), row=1, col=1)
     fig.add_scatter(x=ratio, y=data.delay, name="t_test - t_train", mode="lines+markers",
                     line=dict(color=ACCENT), row=1, col=2)
+    never = ~np.isfinite(data.t_test)
+    fig.add_scatter(x=ratio[never], y=np.zeros(never.sum()), name="test never < 0.1", mode="markers",
+                    marker=dict(symbol="x", size=10, color=MUTED), row=1, col=2)
     for col in (1, 2):
         fig.add_vline(x=1, line=dict(color=MUTED, dash="dash"), row=1, col=col)
         fig.add_vline(x=(sweep.D + 3) / 2, line=dict(color=MUTED, dash="dash"), row=1, col=col)
-    fig.add_annotation(x=np.log10((sweep.D + 3) / 2), y=1, yref="y domain", text="D(D+3)/2", showarrow=False,
-                       xanchor="left", row=1, col=1)
+    fig.add_annotation(x=np.log10((sweep.D + 3) / 2), y=0.02, yref="y domain", text=" D(D+3)/2",
+                       showarrow=False, xanchor="left", yanchor="bottom", row=1, col=1)
     fig.update_xaxes(type="log", title="P / D")
-    fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_layout(height=420, hovermode="x",
+    top = np.log10(np.nanmax(data[["final_test", "kernel_regression"]].to_numpy()))
+    fig.update_yaxes(type="log", range=[-6, top + 0.3], title="MSE (log; below 1e-6 not shown)", row=1, col=1)
+    fig.update_yaxes(title="steps", row=1, col=2)
+    fig.update_layout(height=440, hovermode="x", margin=dict(t=70),
                       legend=dict(orientation="h", y=-0.25, x=0, xanchor="left", yanchor="top"))
     return fig, data
 
