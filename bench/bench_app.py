@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,10 +44,7 @@ from playwright.sync_api import expect, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from core.registry import PAPERS  # noqa: E402  (plain dataclasses: imports neither torch nor streamlit)
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+from scripts.local_app import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 ALPHA_LABEL = "alpha: output scale (laziness)"
 N_THUMBNAILS = sum(p.thumbnail.exists() for p in PAPERS)
 EXTRA_ARGS = ["--runner.postScriptGC", "false"] if "--no-post-script-gc" in sys.argv else []
@@ -92,12 +88,6 @@ from streamlit.web.cli import main
 sys.argv[0] = "streamlit"
 main()
 """
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Server:
     """`streamlit run app.py` in its own process group; killed (group-wide) on exit."""

@@ -51,6 +51,13 @@ class Task:
     M0: torch.Tensor
     W0: torch.Tensor | None = None  # kept only when asked for (the direct-GD reference needs it)
 
+    @property
+    def target(self) -> torch.Tensor:
+        """beta beta^T / 2, the target's quadratic form (computed once per task)."""
+        if "_target" not in self.__dict__:
+            self.__dict__["_target"] = 0.5 * torch.outer(self.beta, self.beta)
+        return self.__dict__["_target"]
+
     def to(self, dtype) -> "Task":
         cast = lambda t: None if t is None else t.to(dtype)
         return Task(cast(self.X), cast(self.y), cast(self.beta), cast(self.w_bar0), cast(self.M0), cast(self.W0))
@@ -72,14 +79,15 @@ def make_task(P: int, D: int, N: int, seed: int, device=None, dtype=torch.float6
 
 # ----------------------------------------------------------------------------- exact losses
 
-def population_loss_terms(lin_coef: torch.Tensor, quad: torch.Tensor, beta: torch.Tensor):
+def population_loss_terms(lin_coef: torch.Tensor, quad: torch.Tensor, beta: torch.Tensor, target=None):
     """Exact E_x[(b.x + x^T S x - y(x))^2] for x ~ N(0, I/D), split into the paper's three terms.
 
     ``lin_coef`` b: (..., D) linear coefficients; ``quad`` S: (..., D, D) symmetric quadratic form of the
-    model's output. Returns (linear, trace, misalignment) with sum = the population MSE.
+    model's output; ``target`` = beta beta^T / 2 may be passed precomputed (training loops do).
+    Returns (linear, trace, misalignment) with sum = the population MSE.
     """
     D = beta.shape[-1]
-    Q = quad - 0.5 * torch.outer(beta, beta)
+    Q = quad - (0.5 * torch.outer(beta, beta) if target is None else target)
     linear = (lin_coef ** 2).sum(-1) / D
     trace = (torch.diagonal(Q, dim1=-2, dim2=-1).sum(-1) / D) ** 2
     misalignment = 2 * (Q ** 2).sum((-2, -1)) / D ** 2
@@ -93,6 +101,8 @@ def quadratic_outputs(X: torch.Tensor, lin_coef: torch.Tensor, quad: torch.Tenso
     broadcast copy of X (measured 1.3-6x faster for the 64-run phase diagram on one thread).
     """
     B, D = lin_coef.shape
+    if B == 1:
+        return lin_coef @ X.T + ((X @ quad[0]) * X).sum(-1)
     XS = (X @ quad.transpose(0, 1).reshape(D, B * D)).reshape(-1, B, D)
     return lin_coef @ X.T + (XS * X[:, None, :]).sum(-1).T
 
@@ -156,18 +166,17 @@ def ntk_alignment(X: torch.Tensor, y: torch.Tensor, w_bar: torch.Tensor, M: torc
 
 # ----------------------------------------------------------------------------- one GD step of the network
 
-def network_form(w_bar, C, task: Task, eps):
-    """The centred network's output alpha (b.x + x^T S x) as (b, S): b = w_bar - w_bar0, S = eps (M - M0) / 2."""
+def network_form(w_bar, C, task: Task, alpha, eps):
+    """The centred network's output as b.x + x^T S x: b = alpha (w_bar - w_bar0), S = alpha eps (M - M0) / 2."""
     M = C + w_bar[:, :, None] * w_bar[:, None, :]
-    return w_bar - task.w_bar0, 0.5 * eps[:, None, None] * (M - task.M0)
+    return alpha[:, None] * (w_bar - task.w_bar0), (0.5 * alpha * eps)[:, None, None] * (M - task.M0)
 
 
 def evaluate(task: Task, w_bar, C, alpha, eps):
     """Training residual r (B, P) and the three exact test-loss terms (each (B,)) at (w_bar, C)."""
-    lin_coef, quad = network_form(w_bar, C, task, eps)
-    r = alpha[:, None] * quadratic_outputs(task.X, lin_coef, quad) - task.y
-    terms = population_loss_terms(alpha[:, None] * lin_coef, alpha[:, None, None] * quad, task.beta)
-    return r, terms
+    lin_coef, quad = network_form(w_bar, C, task, alpha, eps)
+    r = quadratic_outputs(task.X, lin_coef, quad) - task.y
+    return r, population_loss_terms(lin_coef, quad, task.beta, task.target)
 
 
 def gd_step(X, r, w_bar, C, eps, c):
@@ -268,6 +277,7 @@ def log_steps(steps: int, n: int) -> np.ndarray:
     return np.unique(np.r_[0, np.geomspace(1, steps, max(n - 1, 1)).round().astype(int)])
 
 
+@torch.inference_mode()
 def simulate(alpha: float = 1.0, eps: float = 0.02, P: int = 275, D: int = 50, N: int = 500,
              lr_scale: float = 20.0, steps: int = 5000, seed: int = 0, device=None,
              dtype=torch.float32, threshold: float = 0.1, n_lazy: int = 200, n_align: int = 40,
@@ -294,9 +304,7 @@ def simulate(alpha: float = 1.0, eps: float = 0.02, P: int = 275, D: int = 50, N
     check_every = max(1, steps // 100)
     for t in range(steps + 1):
         r, terms = evaluate(task, w_bar, C, alpha_t, eps_t)
-        rec[t, 0] = (r ** 2).mean()
-        rec[t, 1:4] = torch.cat(terms)
-        rec[t, 4] = C[0].diagonal().sum() + w_bar[0] @ w_bar[0]
+        rec[t] = torch.cat([r.square().mean(1), *terms, C[0].trace()[None] + w_bar[0] @ w_bar[0]])
         if t in align_at:
             align_steps.append(t)
             M = C[0] + torch.outer(w_bar[0], w_bar[0])
@@ -344,14 +352,16 @@ class PhaseDiagram:
     steps: int
 
 
+@torch.inference_mode()
 def phase_diagram(alphas, epsilons, P: int = 275, D: int = 50, N: int = 500, lr_scale: float = 20.0,
-                  steps: int = 5000, seed: int = 0, threshold: float = 0.1, device=None,
-                  dtype=torch.float32, progress: Progress = None) -> PhaseDiagram:
+                  steps: int = 5000, seed: int = 0, threshold: float = 0.1, flat: float = 1e-5,
+                  device=None, dtype=torch.float32, progress: Progress = None) -> PhaseDiagram:
     """Every (alpha, eps) run of the grid as ONE batched tensor program on one shared data set.
 
     The batch dimension carries the grid: alpha, eps and the step size c are (B,) vectors and every
-    matmul is batched. A run leaves the batch once both its losses crossed the threshold (or it blew up),
-    so the rich corner of the grid, which finishes early, stops costing anything.
+    matmul is batched. A run leaves the batch once both its losses crossed the threshold, or it blew up,
+    or by the paper's stopping rule: both losses moved less than ``flat`` over 5 steps with the test
+    loss below its initial value (a converged run: it will not cross later). Finished runs stop costing.
     """
     pin_threads()
     task = make_task(P, D, N, seed, device).to(dtype)
@@ -363,7 +373,7 @@ def phase_diagram(alphas, epsilons, P: int = 275, D: int = 50, N: int = 500, lr_
     w_bar, C = initial_state(task, alpha.numel())
     n = alpha.numel()
     t_train, t_test = np.full(n, np.nan), np.full(n, np.nan)
-    final_test = np.full(n, np.nan)
+    final_test, before = np.full(n, np.nan), np.full((n, 2), np.inf)  # losses 5 steps ago
     active = torch.arange(n, device=dev)
     for t in range(steps + 1):
         r, terms = evaluate(task, w_bar, C, alpha, eps)
@@ -374,6 +384,12 @@ def phase_diagram(alphas, epsilons, P: int = 275, D: int = 50, N: int = 500, lr_
         t_train[idx] = np.where(np.isnan(t_train[idx]) & (tr < threshold), t, t_train[idx])
         t_test[idx] = np.where(np.isnan(t_test[idx]) & (te < threshold), t, t_test[idx])
         done = (~np.isnan(t_train[idx]) & ~np.isnan(t_test[idx])) | ~np.isfinite(te)
+        if t % 5 == 0:
+            if t == 0:
+                initial_test = te.copy()
+            converged = (np.abs(tr - before[idx, 0]) < flat) & (np.abs(te - before[idx, 1]) < flat)
+            done |= converged & (te < initial_test[idx])
+            before[idx] = np.stack([tr, te], 1)
         if done.all() or t == steps:
             break
         w_bar, C = gd_step(task.X, r, w_bar, C, eps, c)
@@ -407,6 +423,7 @@ class DataSweep:
         return grokking_amount(self.t_train, self.t_test)
 
 
+@torch.inference_mode()
 def data_sweep(P_values, alpha: float = 1.0, eps: float = 0.02, D: int = 30, N: int = 500,
                lr_scale: float = 20.0, steps: int = 5000, seed: int = 0, threshold: float = 0.1,
                device=None, dtype=torch.float32, progress: Progress = None) -> DataSweep:
@@ -431,6 +448,7 @@ def data_sweep(P_values, alpha: float = 1.0, eps: float = 0.02, D: int = 30, N: 
                      t_train=cols[3], t_test=cols[4], initial_loss=float(cols[5][0]), lr_scale=lr_used)
 
 
+@torch.inference_mode()
 def train_statistics(task: Task, alpha: float, eps: float, lr_scale: float, steps: int):
     """Bare training loop of one run: ((train, test) loss per step, final w_bar, final M), numpy.
 

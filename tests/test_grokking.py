@@ -43,7 +43,7 @@ def test_initial_test_loss_is_mean_squared_target():
     task = small_task(D=10)
     expected = 3 * float(task.beta @ task.beta) ** 2 / (4 * 10 ** 2)  # E[y^2] for y = (beta.x)^2/2
     w_bar, C = g.initial_state(task)
-    b, S = g.network_form(w_bar, C, task, torch.tensor([0.3], dtype=F64))
+    b, S = g.network_form(w_bar, C, task, torch.tensor([1.0], dtype=F64), torch.tensor([0.3], dtype=F64))
     assert float(sum(g.population_loss_terms(b, S, task.beta))[0]) == pytest.approx(expected, rel=1e-12)
 
 

@@ -161,5 +161,5 @@ def compute_note(params: dict, seconds: float | None = None) -> None:
     """A small line saying where and how the figure was computed (device, dtype, time)."""
     bits = [f"device `{params.get('device', '?')}`", f"dtype `{params.get('dtype', '?')}`"]
     if seconds is not None:
-        bits.append(f"{seconds:.1f} s")
+        bits.append(f"{seconds:.1f} s" if seconds >= 0.05 else "served from the cache (same controls, same numbers)")
     st.caption("Computed live: " + " · ".join(bits))
