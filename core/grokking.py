@@ -285,8 +285,9 @@ def simulate(alpha: float = 1.0, eps: float = 0.02, P: int = 275, D: int = 50, N
     """Train the network by full-batch GD through the exact statistics recursion, plus its lazy twin.
 
     Defaults are the page's: D = 50, P = 5.5 D as in the paper, lr 20x the paper's N/alpha^2 so the same
-    curve shape appears in 5k steps instead of 1e5. float32 by default: 3x faster on one CPU thread than
-    float64 with the same curves to 4 digits (the tests check the recursion in float64).
+    curve shape appears in 5k steps instead of 1e5. float32 by default: ~1.3x faster end to end on one CPU
+    thread (~2x per step at D = 100) with the same curves to 4 digits; the tests check the recursion in
+    float64.
     """
     pin_threads()
     task64 = make_task(P, D, N, seed, device)
