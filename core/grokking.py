@@ -261,6 +261,13 @@ class GrokRun:
         return grokking_amount(self.t_train, self.t_test)
 
 
+def estimated_seconds(P: int, D: int, steps: int) -> float:
+    """Rough single-thread CPU time of ``simulate``: per step ~0.3 ms of op overhead plus 2 P D^2 + 2 D^3
+    multiply-adds at ~8 GMAC/s, plus the P x P eigen/least-squares solves of the lazy model and kernel
+    regression (~P^3 / 1.5e9 s). Fitted to timings on the 2-core dev box; a GPU is faster."""
+    return steps * (3e-4 + (2 * P * D * D + 2 * D ** 3) / 8e9) + P ** 3 / 1.5e9
+
+
 def grokking_amount(t_train, t_test):
     """max(0, t_test(thr) - t_train(thr)) (the paper's Fig. 3e measure); nan where either never crosses."""
     return np.maximum(0.0, np.asarray(t_test, float) - np.asarray(t_train, float))[()]

@@ -21,6 +21,7 @@ PAPER_SETTING = dict(D=100, P=550, lr_scale=1.0, steps=100_000)   # the paper's 
 PD_ALPHAS = tuple(np.round(np.linspace(0.4, 5.6, 8), 2))           # the paper's Fig. 3(e) ranges, 8x8
 PD_EPSILONS = tuple(np.round(np.linspace(0.02, 0.28, 8), 3))
 SWEEP_D, SWEEP_RATIOS = 30, (1, 2, 3, 5.5, 10, 20, 30, 45)
+LIVE_SECONDS = 15   # runs estimated longer than this start on a click
 
 CONTROLS = [
     Choice("setting", "Setting", ("Teaching", "Paper"), "Teaching", radio=True,
@@ -124,9 +125,12 @@ def train(progress):
 
 st.header("1 · Train loss first, test loss later")
 start = time.perf_counter()
-if values["setting"] == "Paper":
-    result = on_request(RUNS, params, train, "Training in the paper setting (100k steps)...",
-                        "Run the paper setting (about 2-4 minutes; changing a control stops it)")
+estimate = gk.estimated_seconds(P, D, steps)
+if estimate > LIVE_SECONDS:   # long runs wait for a click, so a slider drag never queues minutes of work
+    label = "the paper setting" if values["setting"] == "Paper" else "this setting"
+    result = on_request(RUNS, params, train, f"Training {label} ({steps:,} steps)...",
+                        f"Run {label} (about {estimate / 60:.0f} min; changing a control stops it)"
+                        if estimate > 90 else f"Run {label} (about {estimate:.0f} s)")
 else:
     result = cached(RUNS, params, train, "Training...")
 seconds = time.perf_counter() - start
@@ -152,8 +156,8 @@ if result is not None:
     figure(mechanism_fig, mechanism_data, "grokking_mechanism")
     compute_note(run.params, seconds)
 else:
-    st.info("The paper setting takes a few minutes on one CPU core, so it runs on request. Its result is "
-            "cached: once anyone has run it with these controls, it shows at once.")
+    st.info(f"This run would take about {estimate:.0f} s on one CPU core, so it starts on request. Its result "
+            "is cached: once anyone has run it with these controls, it shows at once.")
 
 st.header("2 · Goldilocks: how much data?")
 st.markdown(f"At D = {SWEEP_D}, with the sidebar's alpha and eps, one run per P. Too little data "

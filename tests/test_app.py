@@ -120,3 +120,9 @@ def test_grokking_sweep_and_phase_diagram_run_on_request():
     titles = chart_titles(at)
     assert any("Final loss against P/D" in t for t in titles)
     assert any("Amount of grokking" in t for t in titles)
+
+
+def test_grokking_long_setting_waits_for_a_click():
+    at = open_page(GROK, D="80", p_ratio="30", steps="20000")  # estimated minutes: must not start by itself
+    assert any(b.label.startswith("Run this setting") for b in at.button)
+    assert not at.metric and any("starts on request" in i.value for i in at.info)
