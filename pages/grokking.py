@@ -23,10 +23,10 @@ PD_EPSILONS = tuple(np.round(np.linspace(0.02, 0.28, 8), 3))
 SWEEP_D, SWEEP_RATIOS = 30, (1, 2, 3, 5.5, 10, 20, 30, 45)
 LIVE_SECONDS = 15   # runs estimated longer than this start on a click
 
+SETTING = Choice("setting", "Setting", ("Teaching", "Paper"), "Teaching", radio=True,
+                 help="Teaching: seconds on a CPU. Paper: the paper's Fig. 1 setting, D 100, P 550, "
+                      "lr = N/alpha^2, 100k steps (minutes); it sets D, P/D, lr and steps.")
 CONTROLS = [
-    Choice("setting", "Setting", ("Teaching", "Paper"), "Teaching", radio=True,
-           help="Teaching: seconds on a CPU. Paper: the paper's Fig. 1 setting, D 100, P 550, lr = N/alpha^2, "
-                "100k steps (minutes); it overrides D, P/D, lr and steps."),
     Choice("alpha", "alpha: output scale (laziness)", (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0), 1.0,
            help="Large alpha = lazy: the network behaves like its linearisation for longer."),
     Choice("eps", "eps: kernel-target alignment", (0.005, 0.01, 0.02, 0.05, 0.1, 0.2), 0.02,
@@ -102,11 +102,12 @@ explainers(
   loss never crosses 0.1 are left blank.
 * **Not built**: the modular-arithmetic, MNIST, transformer and student-teacher extensions (below).""")
 
-values = controls(CONTROLS)
+paper_setting = controls([SETTING])["setting"] == "Paper"
+values = controls(CONTROLS, disabled=("p_ratio", "D", "lr", "steps") if paper_setting else ())
 alpha, eps, N, seed = values["alpha"], values["eps"], values["N"], values["seed"]
-if values["setting"] == "Paper":
+if paper_setting:
     D, P, lr, steps = (PAPER_SETTING[k] for k in ("D", "P", "lr_scale", "steps"))
-    st.sidebar.info("Paper setting: D = 100, P = 550, lr_scale = 1, 100k steps (D, P/D, lr, steps are ignored).")
+    st.sidebar.info("Paper setting: D = 100, P = 550, lr_scale = 1, 100k steps (the greyed controls).")
 else:
     D, lr, steps = values["D"], float(values["lr"]), values["steps"]
     P = int(round(values["p_ratio"] * D))
@@ -127,7 +128,7 @@ st.header("1 · Train loss first, test loss later")
 start = time.perf_counter()
 estimate = gk.estimated_seconds(P, D, steps)
 if estimate > LIVE_SECONDS:   # long runs wait for a click, so a slider drag never queues minutes of work
-    label = "the paper setting" if values["setting"] == "Paper" else "this setting"
+    label = "the paper setting" if paper_setting else "this setting"
     result = on_request(RUNS, params, train, f"Training {label} ({steps:,} steps)...",
                         f"Run {label} (about {estimate / 60:.0f} min; changing a control stops it)"
                         if estimate > 90 else f"Run {label} (about {estimate:.0f} s)")

@@ -104,6 +104,8 @@ def test_grokking_paper_setting_waits_for_a_click():
     at = open_page(GROK, setting="Paper")
     assert any("Run the paper setting" in b.label for b in at.button)
     assert not at.metric  # nothing heavy ran by itself
+    assert at.select_slider(key="D").disabled and at.slider(key="lr").disabled  # the preset owns them
+    assert not at.select_slider(key="alpha").disabled
 
 
 def test_grokking_divergent_step_size_says_so():

@@ -73,9 +73,9 @@ class Slider:
         kind = "an integer" if isinstance(self.default, int) else "a number"
         return f"{kind} from {_number(self.min)} to {_number(self.max)}"
 
-    def render(self, where) -> Any:
+    def render(self, where, disabled: bool = False) -> Any:
         return where.slider(self.label, self.min, self.max, self.default, self.step, key=self.key,
-                            help=self.help, format=self.format, bind="query-params")
+                            help=self.help, format=self.format, bind="query-params", disabled=disabled)
 
 
 @dataclass(frozen=True)
@@ -103,13 +103,13 @@ class Choice:
         shown = [self.format_func(o) for o in self.options]
         return "one of " + ", ".join(shown[:8]) + (" ..." if len(shown) > 8 else "")
 
-    def render(self, where) -> Any:
+    def render(self, where, disabled: bool = False) -> Any:
         if self.radio:
             return where.radio(self.label, self.options, self.options.index(self.default), key=self.key,
                                help=self.help, format_func=self.format_func, horizontal=True,
-                               bind="query-params")
+                               bind="query-params", disabled=disabled)
         return where.select_slider(self.label, self.options, self.default, key=self.key, help=self.help,
-                                   format_func=self.format_func, bind="query-params")
+                                   format_func=self.format_func, bind="query-params", disabled=disabled)
 
 
 Control = Slider | Choice
@@ -130,15 +130,15 @@ def url_problems(specs: Sequence[Control], params: dict[str, str]) -> list[str]:
     return problems
 
 
-def controls(specs: Sequence[Control], where=None) -> dict[str, Any]:
+def controls(specs: Sequence[Control], where=None, disabled: Sequence[str] = ()) -> dict[str, Any]:
     """Render the controls (in the sidebar unless told otherwise) and return {key: value}.
 
     URL values are checked *before* the widgets exist, because Streamlit removes the invalid ones
-    from the URL as the widgets register.
+    from the URL as the widgets register. Keys in ``disabled`` render greyed out (a preset owns them).
     """
     problems = url_problems(specs, st.query_params.to_dict())
     where = where if where is not None else st.sidebar
-    values = {spec.key: spec.render(where) for spec in specs}
+    values = {spec.key: spec.render(where, disabled=spec.key in disabled) for spec in specs}
     for problem in problems:
         st.warning(problem, icon="🔗")
     return values
