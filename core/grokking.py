@@ -127,29 +127,53 @@ def kernel_expansion_quadratic(task: Task, eps: float, coef: torch.Tensor):
     return lin_coef, 0.5 * (quad + quad.transpose(-1, -2))
 
 
-def kernel_regression_loss(task: Task, eps: float) -> float:
+@dataclass
+class InitialKernel:
+    """Eigendecomposition K0 = U diag(lam) U^T of the initial-NTK Gram on the training points (float64).
+
+    One decomposition serves the kernel-regression level, the GD stability limit and the lazy curves.
+    """
+    task: Task
+    eps: float
+    lam: torch.Tensor
+    U: torch.Tensor
+
+    @classmethod
+    def of(cls, task: Task, eps: float) -> "InitialKernel":
+        task = task.to(torch.float64)
+        lam, U = torch.linalg.eigh(ntk_gram(task.X, task.w_bar0, task.M0, eps))
+        return cls(task, eps, lam.clamp_min(0), U)
+
+    @property
+    def resolved(self) -> torch.Tensor:
+        """Eigenvalues above round-off (below it, K0 is singular: P beyond the kernel threshold)."""
+        return self.lam > self.lam.max() * self.lam.numel() * torch.finfo(torch.float64).eps
+
+    def loss_of(self, coef: torch.Tensor) -> torch.Tensor:
+        """Exact population loss of the predictor sum_mu coef_mu K0(x, x_mu); coef (..., P)."""
+        return sum(population_loss_terms(*kernel_expansion_quadratic(self.task, self.eps, coef), self.task.beta))
+
+
+def kernel_regression_loss(task: Task, eps: float, kernel: InitialKernel | None = None) -> float:
     """Exact population MSE of ridge-less regression with the initial NTK K0 (the lazy limit).
 
-    The interpolant is a quadratic (kernel_expansion_quadratic), so its error has a closed form.
-    Min-norm least squares also covers P above the kernel threshold D(D+3)/2, where K0's Gram is singular.
+    The interpolant is a quadratic (kernel_expansion_quadratic), so its error has a closed form. The
+    min-norm solution (pseudo-inverse) also covers P above the kernel threshold D(D+3)/2, where K0 is singular.
     """
-    task = task.to(torch.float64)
-    gram = ntk_gram(task.X, task.w_bar0, task.M0, eps)
-    coef = torch.linalg.lstsq(gram.cpu(), task.y.cpu()[:, None], driver="gelsd").solution[:, 0]
-    return float(sum(population_loss_terms(*kernel_expansion_quadratic(task, eps, coef.to(task.X.device)),
-                                           task.beta)))
+    k = kernel or InitialKernel.of(task, eps)
+    inverse = torch.where(k.resolved, 1 / k.lam.clamp_min(1e-300), torch.zeros_like(k.lam))
+    return float(k.loss_of((inverse * (k.U.T @ k.task.y)) @ k.U.T))
 
 
-def stable_lr_scale(task: Task, eps: float) -> float:
+def stable_lr_scale(task: Task, eps: float, kernel: InitialKernel | None = None) -> float:
     """Largest lr_scale for which GD on the initial (lazy) kernel does not blow up: P / lambda_max(K0).
 
     In function space one step multiplies the residual by I - (2 lr_scale / P) K0, which diverges once
     (2 lr_scale / P) lambda_max > 2. lambda_max ~ (1 + sqrt(P/D))^2 for these inputs, so the limit grows
     with D: lr_scale = 20 needs D >~ 40 at P = 5.5 D.
     """
-    task = task.to(torch.float64)
-    lam_max = torch.linalg.eigvalsh(ntk_gram(task.X, task.w_bar0, task.M0, eps))[-1]
-    return float(task.X.shape[0] / lam_max)
+    k = kernel or InitialKernel.of(task, eps)
+    return float(k.lam.numel() / k.lam.max())
 
 
 def ntk_alignment(X: torch.Tensor, y: torch.Tensor, w_bar: torch.Tensor, M: torch.Tensor, eps) -> float:
@@ -202,7 +226,8 @@ def initial_state(task: Task, batch: int = 1):
 
 # ----------------------------------------------------------------------------- the lazy (linearised) model
 
-def lazy_curves(task: Task, eps: float, lr_scale: float, eval_steps: np.ndarray):
+def lazy_curves(task: Task, eps: float, lr_scale: float, eval_steps: np.ndarray,
+                kernel: InitialKernel | None = None):
     """Train and exact test loss of the network linearised at W0, trained by the same GD, in closed form.
 
     The linearised model is kernel GD with the initial NTK: with h = 2 lr_scale / P and the Gram
@@ -211,20 +236,15 @@ def lazy_curves(task: Task, eps: float, lr_scale: float, eval_steps: np.ndarray)
     a_t = U diag((1 - (1 - h lam)^t) / lam) U^T y, a quadratic whose population loss is exact.
     Returns (train_loss, test_loss) at ``eval_steps``.
     """
-    task = task.to(torch.float64)
-    P = task.X.shape[0]
-    h = 2 * lr_scale / P
-    lam, U = torch.linalg.eigh(ntk_gram(task.X, task.w_bar0, task.M0, eps))
-    lam = lam.clamp_min(0)
-    t = torch.as_tensor(np.asarray(eval_steps), dtype=torch.float64, device=lam.device)[:, None]
-    decay = (1 - h * lam) ** t                                   # (T, P)
-    y_hat = U.T @ task.y
+    k = kernel or InitialKernel.of(task, eps)
+    h = 2 * lr_scale / k.lam.numel()
+    t = torch.as_tensor(np.asarray(eval_steps), dtype=torch.float64, device=k.lam.device)[:, None]
+    decay = (1 - h * k.lam) ** t                                 # (T, P)
+    y_hat = k.U.T @ k.task.y
     train = ((decay * y_hat) ** 2).mean(-1)                      # U is orthogonal: |U z|^2 = |z|^2
     # (1 - decay) / lam, with its t*h limit where lam is numerically zero
-    gain = torch.where(lam > 1e-12 * lam.max(), (1 - decay) / lam.clamp_min(1e-300), t * h)
-    coef = (gain * y_hat) @ U.T                                  # (T, P)
-    test = sum(population_loss_terms(*kernel_expansion_quadratic(task, eps, coef), task.beta))
-    return train.cpu().numpy(), test.cpu().numpy()
+    gain = torch.where(k.resolved, (1 - decay) / k.lam.clamp_min(1e-300), t * h)
+    return train.cpu().numpy(), k.loss_of((gain * y_hat) @ k.U.T).cpu().numpy()
 
 
 # ----------------------------------------------------------------------------- one run, as the page shows it
@@ -329,14 +349,15 @@ def simulate(alpha: float = 1.0, eps: float = 0.02, P: int = 275, D: int = 50, N
     train, terms = rec[:, 0], rec[:, 1:4]
     test = terms.sum(1)
     lazy_step = log_steps(steps, n_lazy)
-    lazy_train, lazy_test = lazy_curves(task64, eps, lr_scale, lazy_step)
+    kernel = InitialKernel.of(task64, eps)
+    lazy_train, lazy_test = lazy_curves(task64, eps, lr_scale, lazy_step, kernel)
     M = C[0] + torch.outer(w_bar[0], w_bar[0])
     return GrokRun(
         step=np.arange(steps + 1), train_loss=train, test_loss=test,
         loss_terms=dict(zip(("linear", "trace", "misalignment"), terms.T)), weight_norm=rec[:, 4],
         lazy_step=lazy_step, lazy_train_loss=lazy_train, lazy_test_loss=lazy_test,
         align_step=np.array(align_steps), alignment=np.array(align_vals),
-        kernel_loss=kernel_regression_loss(task64, eps),
+        kernel_loss=kernel_regression_loss(task64, eps, kernel),
         t_train=first_below(train, threshold), t_test=first_below(test, threshold), threshold=threshold,
         diverged=not np.isfinite(test[-1]), w_bar=w_bar[0].double().cpu().numpy(),
         M=M.double().cpu().numpy(),
@@ -443,11 +464,12 @@ def data_sweep(P_values, alpha: float = 1.0, eps: float = 0.02, D: int = 30, N: 
     big = make_task(int(P_values.max()), D, N, seed, device)
     tasks = [Task(big.X[:P], big.y[:P], big.beta, big.w_bar0, big.M0) for P in P_values]
     # one step size for every P (so times compare), below the smallest P's stability limit
-    lr_used = min(lr_scale, 0.9 * min(stable_lr_scale(task, eps) for task in tasks))
+    kernels = [InitialKernel.of(task, eps) for task in tasks]
+    lr_used = min(lr_scale, 0.9 * min(stable_lr_scale(task, eps, k) for task, k in zip(tasks, kernels)))
     rows = []
-    for i, task in enumerate(tasks):
+    for i, (task, kernel) in enumerate(zip(tasks, kernels)):
         run, _, _ = train_statistics(task.to(dtype), alpha, eps, lr_used, steps)
-        rows.append((run[0][-1], run[1][-1], kernel_regression_loss(task, eps),
+        rows.append((run[0][-1], run[1][-1], kernel_regression_loss(task, eps, kernel),
                      first_below(run[0], threshold), first_below(run[1], threshold), run[1][0]))
         if progress is not None:
             progress((i + 1) / len(P_values))
