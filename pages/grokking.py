@@ -80,11 +80,12 @@ explainers(
 * Because phi is quadratic and the readouts are fixed, everything depends on W only through
   w_bar = mean(w_i) and M = W^T W / N; GD is closed in these statistics, which is what runs here.""",
     try_this="""
-1. Defaults: train loss drops by ~100 steps, test loss waits, then drops ~4x later. Note the test loss
+1. Defaults: train loss is below 0.1 by step ~180; the test loss waits and gets there ~4x later. Note the test loss
    *rising* at first, exactly with the grey lazy curve.
 2. **alpha = 0.25**: the delay nearly vanishes (rich from the start). **alpha = 4**: a long plateau.
 3. **eps = 0.1**: the initial kernel is better aligned with the target: faster, smaller bump.
-4. **P / D = 1**: never generalises. **P / D = 30** (with D = 40): above the kernel threshold
+4. **P / D = 1** (with lr_scale 10: fewer points lower the stability limit): the training set is
+   fitted, the test loss never falls. **P / D = 30** (with D = 40): above the kernel threshold
    D(D+3)/2, the lazy model generalises too and the delay shrinks.
 5. **N = 10 vs 5000**: width changes only the random start (w_bar0, M0), not the dynamics.
 6. **lr_scale** above the sidebar's stability limit: GD blows up; below it, only the time axis scales.""",
@@ -114,6 +115,9 @@ else:
 limit = stable_lr(eps, P, D, N, seed)
 st.sidebar.caption(f"P = {P} training points. GD on the initial kernel is stable for lr_scale < {limit:.1f} "
                    f"here (P / largest NTK eigenvalue).")
+if lr >= limit:
+    st.sidebar.warning(f"lr_scale {lr:g} is above the stability limit {limit:.1f}: expect GD to oscillate or "
+                       "blow up. Lower it to see the paper's dynamics.", icon=":material/warning:")
 params = (alpha, eps, P, D, N, lr, steps, seed)
 
 

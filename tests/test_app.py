@@ -111,6 +111,7 @@ def test_grokking_paper_setting_waits_for_a_click():
 def test_grokking_divergent_step_size_says_so():
     at = open_page(GROK, D="30", lr="30")  # above the kernel's stability limit at D = 30
     assert any("diverged" in e.value for e in at.error)
+    assert any("above the stability limit" in w.value for w in at.sidebar.warning)
 
 
 def test_grokking_sweep_and_phase_diagram_run_on_request():
