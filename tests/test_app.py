@@ -1,11 +1,8 @@
 """Every page through streamlit.testing.v1.AppTest: defaults, a changed control, URL state, bad input."""
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core.registry import PAPERS, built
 
