@@ -55,7 +55,8 @@ PAPERS: tuple[Paper, ...] = (
           "On the Stability of Expressive Positional Encodings for Graphs",
           "Yinan Huang, William Lu, Joshua Robinson, Yu Yang, Muhan Zhang, Stefanie Jegelka, Pan Li",
           "ICLR 2024", "2310.02579", "Graph-COM/SPE", "Softly partitioning Laplacian eigenspaces by their "
-          "eigenvalues makes graph positional encodings stable under small perturbations.", ":material/hub:"),
+          "eigenvalues makes graph positional encodings stable under small perturbations.", ":material/hub:",
+          page="pages/spe.py"),
     Paper("eigentrajectory", "EigenTrajectory",
           "EigenTrajectory: Low-Rank Descriptors for Multi-Modal Trajectory Forecasting",
           "Inhwan Bae, Jean Oh, Hae-Gon Jeon", "ICCV 2023", "2307.09306", "InhwanBae/EigenTrajectory",
