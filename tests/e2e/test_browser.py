@@ -85,3 +85,20 @@ def test_home_to_grokking_and_a_slider_move(app_url, tab, tmp_path):
     expect(tab.get_by_test_id("stMetric").filter(has_text="grokking delay")).to_be_visible()
     tab.screenshot(path=str(tmp_path / "grokking.png"), full_page=True)
     assert (tmp_path / "grokking.png").stat().st_size > 10_000
+
+
+# ----------------------------------------------------------------------------- one visit per page
+
+def test_spe_page_and_the_d_slider(app_url, tab):
+    tab.goto(f"{app_url}/spe")
+    expect(tab.locator(".js-plotly-plot .gtitle", has_text="How far each encoding moves")).to_be_visible()
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
+    d = tab.get_by_role("slider", name="d: eigenpairs kept (d >= n keeps all)")
+    d.focus()
+    tab.keyboard.press("Home")
+    tab.keyboard.press("ArrowRight")  # d = 2 on the 12-cycle: inside a repeated eigenvalue
+    expect(tab).to_have_url(re.compile(r"[?&]d=2(&|$)"))
+    expect(tab.get_by_test_id("stAlert").filter(has_text="cuts inside a repeated eigenvalue")).to_be_visible()
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
