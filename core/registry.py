@@ -71,7 +71,7 @@ PAPERS: tuple[Paper, ...] = (
           "Benchmarking the CoW with the TopCoW Challenge: Topology-Aware Anatomical Segmentation of the "
           "Circle of Willis for CTA and MRA", "Kaiyuan Yang et al.", "arXiv 2023", "2312.17670",
           "CoWBenchmark/TopCoW_Eval_Metrics", "Segmenting the 13 Circle-of-Willis vessels, judged by "
-          "topology-aware metrics as well as Dice.", ":material/neurology:"),
+          "topology-aware metrics as well as Dice.", ":material/neurology:", page="pages/topcow.py"),
     Paper("eigencam", "Eigen-CAM", "Eigen-CAM: Class Activation Map using Principal Components",
           "Mohammed Bany Muhammad, Mohammed Yeasin", "IJCNN 2020", "2008.00299", None,
           "A saliency map from the first principal component of a conv layer's activations: no gradients.",

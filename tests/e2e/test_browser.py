@@ -102,3 +102,15 @@ def test_spe_page_and_the_d_slider(app_url, tab):
     expect(tab.get_by_test_id("stAlert").filter(has_text="cuts inside a repeated eigenvalue")).to_be_visible()
     wait_idle(tab)
     expect(tab.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_topcow_page_and_a_failure_mode(app_url, tab):
+    tab.goto(f"{app_url}/topcow")
+    expect(tab.locator(".js-plotly-plot .gtitle", has_text="one surface per label")).to_be_visible()
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stMetric").filter(has_text="posterior topology")).to_contain_text("FAIL")
+    tab.get_by_role("radio", name="left-right swap").check(force=True)  # Streamlit hides the radio input
+    expect(tab).to_have_url(re.compile(r"[?&]failure=left-right"))
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stMetric").filter(has_text="anterior topology")).to_contain_text("FAIL")
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
