@@ -61,7 +61,7 @@ PAPERS: tuple[Paper, ...] = (
           "EigenTrajectory: Low-Rank Descriptors for Multi-Modal Trajectory Forecasting",
           "Inhwan Bae, Jean Oh, Hae-Gon Jeon", "ICCV 2023", "2307.09306", "InhwanBae/EigenTrajectory",
           "Pedestrian paths live in a low-rank SVD space where anchors cover the possible futures.",
-          ":material/route:"),
+          ":material/route:", page="pages/eigentrajectory.py"),
     Paper("diffspectra", "DiffSpectra",
           "DiffSpectra: Molecular Structure Elucidation from Spectra using Diffusion Models",
           "Liang Wang, Yu Rong, Tingyang Xu, et al.", "arXiv 2025", "2507.06853", "AzureLeon1/DiffSpectra",

@@ -114,3 +114,16 @@ def test_topcow_page_and_a_failure_mode(app_url, tab):
     wait_idle(tab)
     expect(tab.get_by_test_id("stMetric").filter(has_text="anterior topology")).to_contain_text("FAIL")
     expect(tab.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_eigentrajectory_page_and_the_k_slider(app_url, tab):
+    tab.goto(f"{app_url}/eigentrajectory")
+    expect(tab.locator(".js-plotly-plot .gtitle", has_text="predicted futures")).to_be_visible()
+    wait_idle(tab)
+    k = tab.get_by_role("slider", name="k: ET coefficients per trajectory")
+    k.focus()
+    tab.keyboard.press("ArrowRight")  # 6 -> 8 coefficients
+    expect(tab).to_have_url(re.compile(r"[?&]k=8(&|$)"))
+    expect(tab.locator(".js-plotly-plot .gtitle", has_text="u1..u8")).to_be_visible()
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
