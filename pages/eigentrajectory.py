@@ -169,7 +169,7 @@ def scene_source(seed, density):
 
 def pick_agent(agents, default):
     """Sync a click on the scene chart into the agent selectbox (the selectbox is the keyboard fallback)."""
-    clicked = figs.agent_from_selection(st.session_state.get("scene_click"))
+    clicked = figs.agent_from_selection(st.session_state.get("fig_eigentrajectory_scene"))
     if clicked is not None and clicked in agents and clicked != st.session_state.get("_et_clicked"):
         st.session_state["agent"] = clicked
     st.session_state["_et_clicked"] = clicked
@@ -192,15 +192,11 @@ def scene_section(key, w, k, n_anchors, windows, samples, errors, layout, source
         shown = controls([SHOW], where=st)["show"]
     sel = int(np.flatnonzero(agents == agent)[0])
     fig, fig_data = scene_figure(key, w, k, n_anchors, agent, shown, windows, index, world, layout)
-    st.plotly_chart(fig, key="scene_click", on_select="rerun", selection_mode="points", theme=None,
-                    config={"displaylogo": False})
-    cap, csv = st.columns([4, 1], vertical_alignment="center")
     n_drawn = world[SHOWN[shown]][1].shape[1]
-    cap.caption(f"{source}; window from frame {windows.start[w]:g}, {len(index)} people. Orange: the {n_drawn} "
-                "forecast(s) of the selected person, more opaque = more probable; dashed: what really happened. "
-                "Grey dotted: the others' true futures.")
-    csv.download_button("Data (CSV)", fig_data.to_csv(index=False).encode(), "eigentrajectory_scene.csv", "text/csv",
-                        key="csv_scene", icon=":material/download:", width="stretch")
+    figure(fig, fig_data, "eigentrajectory_scene", on_select="rerun", selection_mode="points",
+           caption=f"{source}; window from frame {windows.start[w]:g}, {len(index)} people. Orange: the {n_drawn} "
+                   "forecast(s) of the selected person, more opaque = more probable; dashed: what really happened. "
+                   "Grey dotted: the others' true futures. Click a person's current position to select them.")
 
     table = pd.DataFrame([{"method": name, "samples": world[name][0].shape[1],
                            "minADE scene (m)": ade.mean(), "minFDE scene (m)": fde.mean(),

@@ -54,7 +54,7 @@ def test_clicking_an_agent_selects_it():
     at = open_page(PAGE)
     options = at.selectbox(key="agent").options
     other = int(next(o for o in options if o != at.selectbox(key="agent").value).split()[-1])
-    at.session_state["scene_click"] = {"selection": {"points": [{"customdata": [other]}], "point_indices": [0],
+    at.session_state["fig_eigentrajectory_scene"] = {"selection": {"points": [{"customdata": [other]}], "point_indices": [0],
                                                      "box": [], "lasso": []}}
     at.run()
     assert not at.exception

@@ -146,15 +146,20 @@ def controls(specs: Sequence[Control], where=None, disabled: Sequence[str] = ())
 
 # ----------------------------------------------------------------------------- figures with their data
 
-def figure(fig, data: pd.DataFrame, name: str, caption: str | None = None) -> None:
-    """Draw a plotly figure and offer the data behind it as CSV (``name`` keys both)."""
-    st.plotly_chart(fig, key=f"fig_{name}", theme=None, config={"displaylogo": False})
+def figure(fig, data: pd.DataFrame, name: str, caption: str | None = None, **select):
+    """Draw a plotly figure and offer the data behind it as CSV (``name`` keys both).
+
+    ``select`` passes st.plotly_chart's selection options through (``on_select="rerun"``,
+    ``selection_mode=...``); the selection is then in ``st.session_state[f"fig_{name}"]`` and returned.
+    """
+    event = st.plotly_chart(fig, key=f"fig_{name}", theme=None, config={"displaylogo": False}, **select)
     left, right = st.columns([4, 1], vertical_alignment="center")
     if caption:
         left.caption(caption)
     right.download_button("Data (CSV)", data.to_csv(index=False).encode(), file_name=f"{name}.csv",
                           mime="text/csv", key=f"csv_{name}", icon=":material/download:",
                           width="stretch")
+    return event
 
 
 def compute_note(params: dict, seconds: float | None = None) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from ui.theme import ACCENT, COLORWAY, MUTED, PRIMARY
@@ -38,16 +37,8 @@ def agent_from_selection(event) -> int | None:
 
 
 def _figure(**kw) -> go.Figure:
-    """A figure on the atlas template, resolved once: plotly merges "plotly_white+eigen_atlas" anew for every
-    figure that names it (~50 ms of CPU each), and the scene figure is rebuilt on every click."""
-    global _TEMPLATE
-    if _TEMPLATE is None:
-        _TEMPLATE = pio.templates[pio.templates.default]
-    fig = go.Figure(layout=dict(template=_TEMPLATE)) if not kw else make_subplots(**kw)
-    return fig
-
-
-_TEMPLATE = None
+    """A figure on the atlas template (ui/theme.py registers it pre-merged, so this is cheap)."""
+    return go.Figure() if not kw else make_subplots(**kw)
 
 
 def _paths(traj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
