@@ -66,7 +66,7 @@ PAPERS: tuple[Paper, ...] = (
           "DiffSpectra: Molecular Structure Elucidation from Spectra using Diffusion Models",
           "Liang Wang, Yu Rong, Tingyang Xu, et al.", "arXiv 2025", "2507.06853", "AzureLeon1/DiffSpectra",
           "A spectrum-conditioned diffusion model generates the molecule instead of searching a library.",
-          ":material/science:"),
+          ":material/science:", page="pages/diffspectra.py"),
     Paper("topcow", "TopCoW",
           "Benchmarking the CoW with the TopCoW Challenge: Topology-Aware Anatomical Segmentation of the "
           "Circle of Willis for CTA and MRA", "Kaiyuan Yang et al.", "arXiv 2023", "2312.17670",

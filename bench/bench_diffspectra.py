@@ -1,0 +1,68 @@
+"""Timings of the DiffSpectra page's core (core/spectra2mol) on the CPU, one torch thread.
+
+(a) the forward simulator: one MMFF94 harmonic IR spectrum (embed + optimise + 6N gradients), median over
+    a few molecules of different size;
+(b) library search and the contrastive retriever: one query (after the one-off library build);
+(c) the generator: 20 candidates x 50 denoising steps, then decoding and generate-and-verify
+    re-ranking (re-simulating every unique valid candidate); target <= 5 s per query on a CPU;
+(d) the split of (c) between sampling and verification.
+
+Run: ``python bench/bench_diffspectra.py`` from the repository root (about a minute). Prints figures only.
+"cpu/wall" below 1 means other load on the machine slowed the run (the figure is then pessimistic).
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `import core` from any cwd
+
+import torch  # noqa: E402
+
+from core.spectra2mol import generator, library  # noqa: E402
+from core.spectra2mol.evaluate import heldout_rows, measured_query  # noqa: E402
+from core.spectra2mol.simulator import simulate_peaks  # noqa: E402
+from core.spectra2mol.chem import universe  # noqa: E402
+
+
+def timed(fn, *args, **kwargs):
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    print("(a) simulator: one MMFF94 IR spectrum")
+    for smiles in ("O", "CC(C)=O", "c1ccccc1O", "CC(C)(C)OC(C)=O"):
+        simulate_peaks.cache_clear()
+        _, wall, cpu = timed(simulate_peaks, smiles, 7)
+        print(f"    {smiles:18s} {1000 * wall:7.1f} ms wall  cpu/wall {cpu / wall:.2f}")
+
+    _, wall, _ = timed(library.library_matrix)
+    _, wall_r, _ = timed(library.load_retriever)
+    print(f"(b) one-off: library matrix {wall:.2f} s, retriever + structure bank {wall_r:.2f} s")
+    rows = heldout_rows(limit=8)
+    queries = [measured_query(r) for r in rows]
+    for name, fn in (("library search", library.library_ranked), ("retriever", library.retriever_ranked)):
+        times = [timed(fn, q, 20)[1] for q in queries]
+        print(f"    {name:15s} {1000 * statistics.median(times):6.1f} ms per query (median of {len(times)})")
+
+    generator.load_generator("cpu")
+    formulas = universe()["formula"].to_numpy()
+    for label, with_formula in (("spectrum only", False), ("+ formula", True)):
+        walls, cpus, sampling = [], [], []
+        for row, query in zip(rows, queries):
+            marks = {}
+            out, wall, cpu = timed(generator.generate, query, 20, formulas[row] if with_formula else None, int(row),
+                                   progress=lambda f: marks.setdefault("sampled", time.perf_counter()) if f >= 1 else None)
+            walls.append(wall), cpus.append(cpu), sampling.append(wall - (time.perf_counter() - marks["sampled"]))
+        print(f"(c) generator, {label}: 20 candidates x 50 steps + decode + verify: median {statistics.median(walls):.2f} s "
+              f"per query (max {max(walls):.2f} s, 8 held-out queries), cpu/wall {sum(cpus) / sum(walls):.2f}")
+        print(f"(d)    of which sampling {statistics.median(sampling):.2f} s, decode + verify "
+              f"{statistics.median(w - s for w, s in zip(walls, sampling)):.2f} s")
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Figures of the DiffSpectra page: pure functions returning (plotly figure, data) or image bytes.
+
+No Streamlit here. Molecule drawings come from RDKit (rdkit.Chem.Draw, offline); the 3D view is a
+plotly ball-and-stick (plotly.js ships with Streamlit, so no CDN viewer is needed).
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from rdkit import Chem
+from rdkit.Chem import Draw
+
+from core.spectra2mol.graphs import ATOM_CLASSES
+from core.spectra2mol.simulator import GRID, embed
+from ui.theme import ACCENT, COLORWAY, MUTED, PRIMARY
+
+CPK = {"C": "#404040", "H": "#E9ECEF", "N": "#3050F8", "O": "#FF0D0D", "F": "#90E050"}
+RADIUS = {"C": 11, "H": 6, "N": 11, "O": 11, "F": 10}
+
+
+def strongest_peaks(spectrum: np.ndarray, n: int = 6, min_gap: float = 60.0) -> list[float]:
+    """Wavenumbers of the n highest local maxima, at least ``min_gap`` cm-1 apart (for annotation)."""
+    y = np.asarray(spectrum)
+    maxima = np.flatnonzero((y[1:-1] > y[:-2]) & (y[1:-1] >= y[2:])) + 1
+    chosen: list[float] = []
+    for i in maxima[np.argsort(-y[maxima])]:
+        if all(abs(GRID[i] - c) >= min_gap for c in chosen):
+            chosen.append(float(GRID[i]))
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def spectrum_figure(query: np.ndarray, reference: np.ndarray | None, reference_label: str):
+    """The query spectrum (what the solvers see) over the library's clean spectrum, peaks annotated."""
+    data = pd.DataFrame({"wavenumber_cm-1": GRID, "query": query})
+    fig = go.Figure()
+    if reference is not None:
+        data[reference_label] = reference
+        fig.add_scatter(x=GRID, y=reference, name=reference_label, line=dict(color=MUTED, width=1.5))
+    fig.add_scatter(x=GRID, y=query, name="query (measured)", line=dict(color=PRIMARY, width=2))
+    for x in strongest_peaks(query):
+        fig.add_annotation(x=x, y=float(np.interp(x, GRID, query)), text=f"{x:.0f}", showarrow=True,
+                           arrowhead=0, ay=-22, font=dict(size=11, color=ACCENT))
+    fig.update_layout(title="IR spectrum (MMFF94 harmonic): the query and the library's simulation",
+                      xaxis=dict(title="wavenumber (cm⁻¹)", autorange="reversed"),
+                      yaxis=dict(title="absorbance (max = 1)"), height=360, hovermode="x unified")
+    return fig, data
+
+
+def _graph_mol(atoms, bonds) -> Chem.Mol:
+    """A drawable (possibly chemically invalid) molecule from a dense graph, no sanitisation."""
+    mol = Chem.RWMol()
+    index = {int(i): mol.AddAtom(Chem.Atom(ATOM_CLASSES[int(a)])) for i, a in enumerate(atoms) if a > 0}
+    order = {1: Chem.BondType.SINGLE, 2: Chem.BondType.DOUBLE, 3: Chem.BondType.TRIPLE}
+    for i in index:
+        for j in index:
+            if i < j and bonds[i, j] > 0:
+                mol.AddBond(index[i], index[j], order[int(bonds[i, j])])
+    mol = mol.GetMol()
+    mol.UpdatePropertyCache(strict=False)
+    for atom in mol.GetAtoms():
+        atom.SetNoImplicit(True)          # draw the bare heavy-atom graph, no guessed hydrogens
+    return mol
+
+
+def trajectory_figure(trajectory):
+    """Share of atom slots / bond pairs already equal to their final class, step by step (all samples)."""
+    final_atoms, final_bonds = trajectory[-1][1], trajectory[-1][2]
+    upper = np.triu(np.ones(final_bonds.shape[1:], bool), 1)
+    rows = [dict(step=int(t), atoms_settled=float((a == final_atoms).mean()),
+                 bonds_settled=float((b[:, upper] == final_bonds[:, upper]).mean()),
+                 bonds_present=float((b[:, upper] > 0).mean())) for t, a, b in trajectory]
+    data = pd.DataFrame(rows)
+    fig = go.Figure()
+    fig.add_scatter(x=data.step, y=data.atoms_settled, name="atom types settled", line=dict(color=PRIMARY, width=3))
+    fig.add_scatter(x=data.step, y=data.bonds_settled, name="bonds settled", line=dict(color=ACCENT, width=3))
+    fig.update_layout(title="Denoising trajectory: atoms settle, then bonds",
+                      xaxis=dict(title="diffusion step t (50 = noise, 0 = molecule)", autorange="reversed"),
+                      yaxis=dict(title="share equal to the final graph", range=[0, 1.02]), height=330)
+    return fig, data
+
+
+def trajectory_png(trajectory, sample: int = 0, every: int = 10) -> bytes:
+    """Snapshots of one sample's graph along the reverse chain (heavy atoms only)."""
+    shots = [(t, a[sample], b[sample]) for t, a, b in trajectory if t % every == 0]
+    mols = [_graph_mol(a, b) for _, a, b in shots]
+    image = Draw.MolsToGridImage(mols, molsPerRow=len(mols), subImgSize=(170, 150),
+                                 legends=[f"t = {t}" for t, _, _ in shots])
+    return _png(image)
+
+
+def candidate_png(smiles: list[str], legends: list[str], per_row: int = 5) -> bytes:
+    mols = [Chem.MolFromSmiles(s) for s in smiles]
+    return _png(Draw.MolsToGridImage(mols, molsPerRow=per_row, subImgSize=(200, 170), legends=legends))
+
+
+def molecule_png(smiles: str, size=(300, 220)) -> bytes:
+    return _png(Draw.MolToImage(Chem.MolFromSmiles(smiles), size=size))
+
+
+def _png(image) -> bytes:
+    if isinstance(image, bytes):
+        return image
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def ball_and_stick(smiles: str, title: str):
+    """ETKDG + MMFF94 conformer as a plotly 3D ball-and-stick (a force-field geometry, not generated)."""
+    mol = embed(smiles, seed=0)
+    xyz = mol.GetConformer().GetPositions()
+    symbols = [a.GetSymbol() for a in mol.GetAtoms()]
+    data = pd.DataFrame({"element": symbols, "x": xyz[:, 0], "y": xyz[:, 1], "z": xyz[:, 2]})
+    fig = go.Figure()
+    for bond in mol.GetBonds():
+        i, j = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
+        fig.add_scatter3d(x=xyz[[i, j], 0], y=xyz[[i, j], 1], z=xyz[[i, j], 2], mode="lines",
+                          line=dict(color="#868E96", width=6 * bond.GetBondTypeAsDouble()),
+                          hoverinfo="skip", showlegend=False)
+    for element in dict.fromkeys(symbols):
+        pick = data[data.element == element]
+        fig.add_scatter3d(x=pick.x, y=pick.y, z=pick.z, mode="markers", name=element,
+                          marker=dict(size=RADIUS[element], color=CPK[element], line=dict(color="#212529", width=1)))
+    axis = dict(visible=False)
+    fig.update_layout(title=title, height=380, margin=dict(l=0, r=0, t=40, b=0), hovermode="closest",
+                      scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="data"))
+    return fig, data
+
+
+def acc_vs_k_figure(curves: pd.DataFrame):
+    """Held-out Acc@K against K for each solver (solid: formula known, dotted: spectrum only)."""
+    fig = go.Figure()
+    for i, (solver, group) in enumerate(curves.groupby("solver", sort=False)):
+        for with_formula, part in group.groupby("formula"):
+            fig.add_scatter(x=part.k, y=part.accuracy, name=f"{solver} ({'+ formula' if with_formula else 'spectrum only'})",
+                            line=dict(color=COLORWAY[i % len(COLORWAY)], dash="solid" if with_formula else "dot"))
+    fig.update_layout(title="Held-out Acc@K against K (exact match = same constitution)",
+                      xaxis=dict(title="K (candidates inspected)"), yaxis=dict(title="Acc@K", range=[0, 1.02]),
+                      height=420, hovermode="closest",
+                      legend=dict(orientation="h", y=-0.25, x=0, xanchor="left", yanchor="top"))
+    return fig, curves
+
+
+def temperature_figure(temps: pd.DataFrame):
+    """The paper's trade-off: sampling temperature against Acc@K and validity."""
+    fig = go.Figure()
+    names = {"acc@1": "Acc@1", "acc@20": "Acc@20", "raw_validity": "valid as sampled", "uniqueness": "unique"}
+    for (col, name), color in zip(names.items(), (PRIMARY, ACCENT, MUTED, COLORWAY[2])):
+        if col in temps:
+            fig.add_scatter(x=temps.temperature, y=temps[col], name=name, mode="lines+markers",
+                            line=dict(color=color, dash="solid" if col.startswith("acc") else "dot"))
+    fig.update_layout(title="Sampling temperature: accuracy against diversity (generator, + formula)",
+                      xaxis=dict(title="temperature (divides the denoiser's logits)"),
+                      yaxis=dict(title="share", range=[0, 1.02]), height=360, hovermode="x unified")
+    return fig, temps
+
+
+def training_figure(log: pd.DataFrame):
+    fig = go.Figure()
+    fig.add_scatter(x=log.cpu_seconds / 60, y=log.loss, name="training loss", line=dict(color=PRIMARY))
+    fig.update_layout(title="Training the diffusion model on a CPU (loss = atom CE + 5 x bond CE)",
+                      xaxis=dict(title="CPU minutes (one thread)"), yaxis=dict(title="loss"), height=300)
+    return fig, log
