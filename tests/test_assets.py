@@ -43,6 +43,14 @@ def test_manifest_lists_every_thumbnail():
     assert {f"thumbnails/{p.slug}.png" for p in PAPERS} <= listed
 
 
+def _megabytes(folder) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+
+
 def test_assets_are_small():
-    total = sum(f.stat().st_size for f in ASSETS.rglob("*") if f.is_file())
-    assert total < 8 * 1024 * 1024, f"assets/ holds {total / 2**20:.1f} MB"
+    # twelve pages share one deployable repository: a few MB per page (issue 4 allows its
+    # generator 5 MB), and the whole folder well under what a Streamlit Cloud clone handles quickly
+    for folder in (ASSETS / paper.slug for paper in PAPERS):
+        if folder.is_dir():
+            assert _megabytes(folder) < 5.0, f"{folder.name}/ holds {_megabytes(folder):.1f} MB"
+    assert _megabytes(ASSETS) < 40, f"assets/ holds {_megabytes(ASSETS):.1f} MB"
