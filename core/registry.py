@@ -50,7 +50,8 @@ PAPERS: tuple[Paper, ...] = (
           "Householder Projector for Unsupervised Latent Semantics Discovery",
           "Yue Song, Jichao Zhang, Nicu Sebe, Wei Wang", "ICCV 2023", "2307.08012",
           "KingJamesSong/HouseholderGAN", "An orthogonal low-rank style projection, built from Householder "
-          "reflections, turns a StyleGAN's eigen-directions into disentangled edits.", ":material/flip:"),
+          "reflections, turns a StyleGAN's eigen-directions into disentangled edits.", ":material/flip:",
+          page="pages/householder.py"),
     Paper("spe", "SPE: stable positional encodings",
           "On the Stability of Expressive Positional Encodings for Graphs",
           "Yinan Huang, William Lu, Joshua Robinson, Yu Yang, Muhan Zhang, Stefanie Jegelka, Pan Li",

@@ -127,3 +127,32 @@ def test_eigentrajectory_page_and_the_k_slider(app_url, tab):
     expect(tab.locator(".js-plotly-plot .gtitle", has_text="u1..u8")).to_be_visible()
     wait_idle(tab)
     expect(tab.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_householder_page_and_the_direction_slider(app_url, tab):
+    tab.goto(f"{app_url}/householder")
+    expect(tab.get_by_text("Factor response per direction").first).to_be_visible(timeout=180_000)
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
+    direction = tab.get_by_role("slider", name="Direction index j")
+    direction.focus()
+    tab.keyboard.press("ArrowRight")
+    expect(direction).to_have_attribute("aria-valuetext", "1")
+    expect(tab).to_have_url(re.compile(r"[?&]direction=1(&|$)"))
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_diffspectra_page_and_the_noise_slider(app_url, tab):
+    tab.goto(f"{app_url}/diffspectra")
+    expect(tab.get_by_test_id("stMetric").filter(has_text="valid as sampled")).to_be_visible(timeout=180_000)
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
+    noise = tab.get_by_role("slider", name="noise (std, max band = 1)")
+    noise.focus()
+    tab.keyboard.press("ArrowRight")  # a noisier measurement: a new query, a new generation
+    expect(tab).to_have_url(re.compile(r"[?&]noise="))
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stMetric").filter(has_text="rank of the truth")).to_be_visible(timeout=180_000)
+    expect(tab.get_by_text("Denoising trajectory: atoms settle, then bonds")).to_be_visible()
+    expect(tab.get_by_test_id("stException")).to_have_count(0)

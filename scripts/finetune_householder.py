@@ -1,0 +1,89 @@
+"""Householder-projector fine-tune of the latest shapes StyleGAN2 checkpoint (Song et al., ICCV 2023, Sec. 3).
+
+    nice -n 19 python scripts/finetune_householder.py [--frac 0.03] [--k 10]
+
+Reads assets/householder/train_latest.pt (written by scripts/train_householder_gan.py), snapshots its
+G_ema and D as generator_base.pt (fp16), replaces A in every upsampling conv by Q_out[:, :k] Q_in[:k, :]
+initialised from the SVD of the trained A, fine-tunes with the unchanged GAN loss for ``frac`` of the
+base training steps, and writes generator_hp.pt (fp16) with the run's log and scores. Needs
+factor_regressor.pt (scripts/train_householder_regressor.py) for the scores it prints and stores.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core import householder as hp  # noqa: E402
+from core.stylegan import GConfig, build_generator  # noqa: E402
+from scripts import manifest  # noqa: E402
+
+ASSETS = ROOT / "assets" / "householder"
+SCRIPT = "scripts/finetune_householder.py"
+
+
+def half(state: dict) -> dict:
+    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def load_regressor(path: Path = ASSETS / "factor_regressor.pt") -> hp.FactorNet:
+    net = hp.FactorNet()
+    net.load_state_dict({k: v.float() for k, v in torch.load(path, weights_only=True)["state"].items()})
+    return net.eval()
+
+
+def scores(G, net, directions_of, n_layers: int, k: int) -> dict:
+    """Mean purity and MIG-style gap over all projector layers' k directions, and the feature FD."""
+    M = np.concatenate([hp.factor_response(G, net, directions_of(layer), layer, n=48)[0] for layer in range(n_layers)])
+    return {"purity": float(hp.purity(M).mean()), "mig_gap": float(hp.mig_gap(M).mean()),
+            "fd": hp.fidelity(G, net, n=1000)}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frac", type=float, default=0.03, help="fine-tune steps as a fraction of the base's")
+    ap.add_argument("--steps", type=int, default=0, help="explicit step count (overrides --frac)")
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    ck = torch.load(ASSETS / "train_latest.pt", map_location="cpu", weights_only=True)
+    cfg = GConfig.from_dict(ck["g_cfg"])
+    base = {"g_ema": half(ck["g_ema"]), "d": half(ck["d"]), "g_cfg": ck["g_cfg"], "step": ck["step"],
+            "train_seconds": ck["train_seconds"], "batch": ck["batch"], "log": ck["log"]}
+    torch.save(base, ASSETS / "generator_base.pt")
+
+    steps = args.steps or max(50, round(args.frac * ck["step"]))
+    t0 = time.time()
+    G_hp, log = hp.finetune_projector(ck["g_ema"], ck["d"], cfg, k=args.k, steps=steps, seed=args.seed,
+                                      progress=lambda p: print(f"fine-tune {p:.0%}", flush=True)
+                                      if round(p * steps) % 25 == 0 else None)
+    seconds = time.time() - t0
+
+    net = load_regressor()
+    G_base = build_generator(cfg, ck["g_ema"], device="cpu")
+    n_layers = len(G_base.projector_layers)
+    before = scores(G_base, net, lambda l: hp.sefa_layer(G_base, l, args.k)[0], n_layers, args.k)
+    after = scores(G_hp, net, lambda l: hp.householder_directions(G_hp, l), n_layers, args.k)
+    result = {"base_step": ck["step"], "base_minutes": ck["train_seconds"] / 60, "finetune_steps": steps,
+              "finetune_minutes": seconds / 60, "sefa_per_layer": before, "householder": after,
+              "orthogonality_error": hp.orthogonality_error(G_hp)}
+    print(json.dumps(result, indent=1), flush=True)
+    torch.save({"g_ema": half(G_hp.state_dict()), "g_cfg": ck["g_cfg"], "k": args.k, "steps": steps,
+                "base_step": ck["step"], "finetune_seconds": seconds, "log": log, "result": result},
+               ASSETS / "generator_hp.pt")
+    manifest.record([ASSETS / "generator_base.pt", ASSETS / "generator_hp.pt"], SCRIPT, args.seed)
+
+
+if __name__ == "__main__":
+    main()

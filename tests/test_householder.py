@@ -1,0 +1,235 @@
+"""Core of the Householder Projector page: renderer, StyleGAN2 shapes, projector algebra, safe loading."""
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from core import householder as hp
+from core import shapes
+from core.spectral import householder_product
+from core.stylegan import (Discriminator, GConfig, Generator, config_from_state, load_checkpoint,
+                           upfirdn2d, make_kernel)
+
+TINY = GConfig(size=16, style_dim=16, n_mlp=2, channels={4: 8, 8: 8, 16: 4})
+
+
+@pytest.fixture(scope="module")
+def tiny_g():
+    torch.manual_seed(0)
+    return Generator(TINY).eval()
+
+
+# ----------------------------------------------------------------------------- renderer
+
+def test_render_shapes_range_and_factors():
+    img, factors = shapes.sample(32, seed=1)
+    assert img.shape == (32, 3, 32, 32) and factors.shape == (32, 7)
+    assert 0 <= img.min() and img.max() <= 1
+    assert set(factors[:, 0].unique().tolist()) <= {0.0, 1.0, 2.0}
+
+
+def test_render_moves_with_x_and_hue():
+    f = torch.tensor([[1, 0.5, 0.0, 0.5, 0, 0.0, 0.2], [1, 0.5, 1.0, 0.5, 0, 0.0, 0.2]])
+    img = shapes.render(f)
+    cols = lambda im: (im.sum(0) > im[:, 0, 0].sum() + 0.5).float().sum(0)  # noqa: E731
+    centre = lambda im: float((cols(im) * torch.arange(32)).sum() / cols(im).sum())  # noqa: E731
+    assert centre(img[1]) > centre(img[0]) + 8  # x factor moves the object right
+    red = shapes.hsv_to_rgb(torch.tensor([0.0]))[0]
+    assert red[0] > red[1] and red[0] > red[2]
+
+
+def test_square_symmetric_under_quarter_turn():
+    f = torch.tensor([[0, 0.5, 0.5, 0.5, 0.0, 0.3, 0.1], [0, 0.5, 0.5, 0.5, 0.25, 0.3, 0.1]])
+    img = shapes.render(f)
+    assert torch.allclose(img[0], img[1], atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- StyleGAN2 pieces
+
+def test_generator_and_discriminator_shapes(tiny_g):
+    z = torch.randn(3, TINY.style_dim)
+    x = tiny_g(z)
+    assert x.shape == (3, 3, 16, 16)
+    assert tiny_g.n_latent == 6 and len(tiny_g.projector_layers) == 2
+    d = Discriminator(16, {16: 8, 8: 8, 4: 8})
+    assert d(x).shape == (3, 1)
+
+
+def test_default_generator_small_enough():
+    G, D = Generator(GConfig()), Discriminator()
+    n = sum(p.numel() for p in G.parameters()) + sum(p.numel() for p in D.parameters())
+    assert n * 4 < 5 * 2**20
+
+
+def test_upfirdn_upsample_keeps_constant():
+    x = torch.ones(1, 2, 4, 4)
+    up = upfirdn2d(x, make_kernel([1, 3, 3, 1]) * 4, up=2, pad=(2, 1))
+    assert up.shape == (1, 2, 8, 8)
+    assert torch.allclose(up[..., 2:-2, 2:-2], torch.ones(1, 2, 4, 4))
+
+
+def test_demodulation_normalises_output_scale(tiny_g):
+    """Demodulation makes the conv output independent of a global style scale (StyleGAN2 eq. 3)."""
+    conv = tiny_g.convs[1].conv
+    x = torch.randn(2, conv.in_ch, 8, 8)
+    w = torch.randn(2, TINY.style_dim)
+    with torch.no_grad():
+        out1 = conv(x, w)
+        conv.modulation.bias.mul_(3.0)
+        conv.modulation.weight.mul_(3.0)
+        out3 = conv(x, w)
+        conv.modulation.bias.div_(3.0)
+        conv.modulation.weight.div_(3.0)
+    assert torch.allclose(out1, out3, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- Householder projector
+
+def test_householder_product_orthogonal():
+    V = torch.randn(64, 10, dtype=torch.float32)
+    Q = householder_product(V)
+    assert float((Q.T @ Q - torch.eye(64)).abs().max()) < 1e-5
+
+
+def test_reflectors_reproduce_orthonormal_frame():
+    frame, _ = torch.linalg.qr(torch.randn(20, 5, dtype=torch.float64))
+    vectors, signs = hp.reflectors_from_frame(frame)
+    Q = householder_product(vectors)
+    assert torch.allclose(Q[:, :5] * signs, frame, atol=1e-10)
+
+
+def test_projector_init_is_top_k_svd(tiny_g):
+    conv = tiny_g.projector_layers[0]
+    A = conv.modulation.effective_weight().detach().double()
+    layer = hp.HouseholderLinear.from_linear(conv.modulation, k=3)
+    U, S, Vh = torch.linalg.svd(A)
+    expected = S[:3].mean() * U[:, :3] @ Vh[:3]
+    assert torch.allclose(layer.effective_weight().double(), expected, atol=1e-5)
+    # the read-out directions span the top-3 right singular subspace, one to one up to sign
+    cos = layer.directions().double() @ Vh[:3].T
+    assert torch.allclose(cos.abs(), torch.eye(3, dtype=torch.float64), atol=1e-5)
+    # and all k singular values of the projector are equal
+    s = torch.linalg.svdvals(layer.effective_weight().detach())
+    assert torch.allclose(s[:3], s[0].expand(3), rtol=1e-4) and s[3:].abs().max() < 1e-4
+
+
+def test_attach_projectors_and_state_roundtrip(tiny_g):
+    import copy
+    G = hp.attach_projectors(copy.deepcopy(tiny_g), k=3)
+    assert hp.orthogonality_error(G) < 1e-5
+    G2 = hp.build_projector_generator(TINY, G.state_dict(), 3)
+    w = torch.randn(2, G.n_latent, TINY.style_dim)
+    with torch.no_grad():
+        assert torch.allclose(G.synthesis(w, "const"), G2.synthesis(w, "const"), atol=1e-5)
+
+
+def test_sefa_directions_orthonormal_and_sorted(tiny_g):
+    Vt, s = hp.sefa_layer(tiny_g, 1, 4)
+    assert np.allclose(Vt @ Vt.T, np.eye(4), atol=1e-8) and np.all(np.diff(s) <= 0)
+    Vg, _ = hp.sefa_global(tiny_g, 4)
+    assert Vg.shape == (4, TINY.style_dim)
+
+
+def test_traverse_shape_and_zero_step_identity(tiny_g):
+    v = hp.sefa_layer(tiny_g, 0, 1)[0][0]
+    grid = hp.traverse(tiny_g, v, 0, np.array([-1.0, 0.0, 1.0]), rows=2)
+    assert grid.shape == (2, 3, 16, 16, 3)
+    base = hp.traverse(tiny_g, v, 0, np.array([0.0]), rows=2)
+    assert np.allclose(grid[:, 1], base[:, 0], atol=1e-6)
+
+
+def test_purity_and_mig_closed_forms():
+    M = np.array([[1.0, 0, 0], [0.5, 0.5, 0]])
+    assert np.allclose(hp.purity(M), [1.0, 0.5])
+    assert np.allclose(hp.mig_gap(M), [0.5, 0.5, 0.0])
+
+
+def test_frechet_distance_closed_form():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4000, 3))
+    assert hp.frechet_distance(a, a) < 1e-6
+    b = a * 2 + 1  # N(1, 4I) vs N(0, I): |mu|^2 + tr(I + 4I - 2*2I) = 3 + 3
+    assert abs(hp.frechet_distance(a, b) - 6.0) < 0.3
+
+
+def test_factor_changes_circular_hue():
+    probs = torch.tensor([[1.0, 0, 0]])
+    a = {"shape": probs, "hue": torch.tensor([0.95]), "rotation": torch.tensor([0.0])}
+    b = {"shape": probs, "hue": torch.tensor([0.05]), "rotation": torch.tensor([0.0])}
+    for f in ("scale", "x", "y", "background"):
+        a[f] = b[f] = torch.tensor([0.3])
+    ch = hp.factor_changes(a, b)[0]
+    assert abs(float(ch[hp.SCORED.index("hue")]) - 0.2) < 1e-6 and float(ch.sum()) == pytest.approx(0.2)
+
+
+# ----------------------------------------------------------------------------- checkpoint loading
+
+def _tiny_rosinality_file(tmp_path, tiny_g, with_args=True):
+    ckpt = {"g_ema": tiny_g.state_dict(), "latent_avg": torch.zeros(TINY.style_dim)}
+    if with_args:  # training snapshots carry the argparse namespace
+        ckpt["args"] = argparse.Namespace(size=16, latent=16, n_mlp=2)
+    path = tmp_path / "tiny.pt"
+    torch.save(ckpt, path)
+    return path
+
+
+def test_load_rosinality_checkpoint(tmp_path, tiny_g):
+    state, cfg = load_checkpoint(_tiny_rosinality_file(tmp_path, tiny_g))
+    assert cfg.size == 16 and cfg.style_dim == 16 and cfg.n_mlp == 2 and cfg.channels == TINY.channels
+    assert config_from_state(state) == cfg
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_malicious_pickle_runs_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = _Evil()
+    evil.marker = marker
+    for name, dump in (("evil.pkl", lambda p: p.write_bytes(pickle.dumps({"G_ema": evil}))),
+                       ("evil.pt", lambda p: torch.save({"g_ema": evil}, p))):
+        path = tmp_path / name
+        dump(path)
+        with pytest.raises(ValueError):
+            load_checkpoint(path)
+        assert not marker.exists()
+
+
+def test_nvlabs_pickle_refused_with_message(tmp_path):
+    path = tmp_path / "network.pkl"
+    path.write_bytes(b"\x80\x04\x95" + b"ctorch_utils.persistence\n_reconstruct_persistent_obj\n" + b"." * 10)
+    with pytest.raises(ValueError, match="NVlabs"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("payload", [b"", b"not a checkpoint", None])
+def test_malformed_checkpoints_refused(tmp_path, payload):
+    path = tmp_path / "bad.pt"
+    if payload is None:
+        torch.save({"g_ema": {"style.1.weight": torch.full((4, 4), float("nan"))}}, path)
+    else:
+        path.write_bytes(payload)
+    with pytest.raises(ValueError):
+        load_checkpoint(path)
+
+
+def test_finetune_keeps_projectors_orthogonal(tiny_g):
+    d_state = Discriminator(16).state_dict()
+    G, log = hp.finetune_projector(tiny_g.state_dict(), d_state, TINY, k=3, steps=2, batch=4, device="cpu")
+    assert len(log) == 2 and all(np.isfinite(log[-1][1:]))
+    assert hp.orthogonality_error(G) < 1e-5
+    assert hp.householder_directions(G, 0).shape == (3, TINY.style_dim)
+
+
+def test_svd_readout_spans_the_householder_subspace(tiny_g):
+    import copy
+    G = hp.attach_projectors(copy.deepcopy(tiny_g), k=3)
+    cos = hp.readout_cosines(G, 1)
+    assert cos.shape == (3, 3) and np.allclose((cos**2).sum(1), 1.0, atol=1e-4)

@@ -1,0 +1,73 @@
+"""AppTest of the Householder Projector page (pages/householder.py)."""
+import argparse
+import io
+import pickle
+
+import torch
+from pages_harness import chart_titles, metric, open_page
+
+from core.stylegan import GConfig, Generator
+
+PAGE = "pages/householder.py"
+
+
+def test_defaults_show_grids_responses_and_metrics():
+    at = open_page(PAGE)
+    titles = chart_titles(at)
+    assert any("Factor response per direction" in t for t in titles)
+    assert any("Singular values of the style affine A" in t for t in titles)
+    assert any("product of Householder reflections" in t for t in titles)
+    assert float(metric(at, "max |QᵀQ - I| (live)")) < 1e-4
+    for label in ("SeFa mean purity", "Householder mean purity", "Fréchet distance, Householder"):
+        assert 0 <= float(metric(at, label))
+    assert len(at.get("image")) >= 3  # samples + the two traversal grids
+    assert not at.exception
+
+
+def test_url_params_and_widget_change():
+    """Cheap controls only (direction, reach): the factor responses stay cached, so this test stays fast."""
+    at = open_page(PAGE, direction="3", reach="2")
+    assert at.slider(key="direction").value == 3 and at.slider(key="reach").value == 2.0
+    at.slider(key="direction").set_value(5).run()
+    assert not at.exception
+    at.slider(key="reflectors").set_value(5).run()
+    assert metric(at, "det Q") == "-1" and float(metric(at, "max |QᵀQ - I|")) < 1e-12
+    assert any("direction 5" in c for img in at.get("image") for c in img.captions)
+
+
+def test_bad_url_param_falls_back_with_a_note():
+    at = open_page(PAGE, direction="42")
+    assert any("direction=42" in w.value for w in at.warning)
+    assert not at.exception
+
+
+def _upload(at, name: str, payload: bytes):
+    at.get("file_uploader")[0].upload(name, payload).run()
+    return at
+
+
+def test_malformed_and_malicious_uploads_show_an_error():
+    at = open_page(PAGE)
+    _upload(at, "junk.pt", b"definitely not a checkpoint")
+    assert at.error and not at.exception
+    _upload(at, "network.pkl", pickle.dumps({"G_ema": print}))
+    assert at.error and not at.exception
+
+
+def test_rosinality_upload_gives_sefa_and_traversal():
+    torch.manual_seed(0)
+    G = Generator(GConfig(size=16, style_dim=16, n_mlp=2, channels={4: 8, 8: 8, 16: 8}))
+    buf = io.BytesIO()
+    torch.save({"g_ema": G.state_dict(), "args": argparse.Namespace(size=16)}, buf)
+    at = _upload(open_page(PAGE), "tiny.pt", buf.getvalue())
+    assert not at.error and not at.exception
+    assert any("your generator" in t for t in chart_titles(at))
+
+
+def test_live_finetune_on_click():
+    at = open_page(PAGE)
+    at.select_slider(key="ft_steps").set_value(10).run()
+    next(b for b in at.button if b.label.startswith("Run 10 fine-tune steps")).click().run()
+    assert not at.exception
+    assert float(metric(at, "max |QᵀQ - I| after live fine-tune")) < 1e-4
+    assert any("Live Householder fine-tune" in t for t in chart_titles(at))

@@ -1,0 +1,114 @@
+"""Figures of the Householder Projector page: pure functions returning (plotly figure, data) or images.
+
+No Streamlit here. The traversal grids are images (numpy), everything else a plotly figure with the
+DataFrame of exactly what it plots.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.householder import SCORED
+from ui.theme import ACCENT, MUTED, PRIMARY
+
+
+def grid_image(grid: np.ndarray, zoom: int = 3, gap: int = 2) -> np.ndarray:
+    """(rows, cols, H, W, 3) in [0, 1] -> one uint8 image, cells enlarged ``zoom`` x, white gaps."""
+    rows, cols, h, w, _ = grid.shape
+    cell = np.kron(grid, np.ones((1, 1, zoom, zoom, 1)))
+    H, W = h * zoom + gap, w * zoom + gap
+    out = np.ones((rows * H - gap, cols * W - gap, 3))
+    for r in range(rows):
+        for c in range(cols):
+            out[r * H: r * H + h * zoom, c * W: c * W + w * zoom] = cell[r, c]
+    return (out * 255).round().astype(np.uint8)
+
+
+def spectrum_figure(sefa_values: np.ndarray, hp_values: np.ndarray, layer_name: str):
+    n = len(sefa_values)
+    data = pd.DataFrame({"index": np.arange(n), "sefa_singular_value": sefa_values,
+                         "householder_singular_value": hp_values[:n]})
+    fig = go.Figure()
+    fig.add_bar(x=data["index"], y=data.sefa_singular_value, name="trained A (SeFa reads these)", marker_color=MUTED)
+    fig.add_bar(x=data["index"], y=data.householder_singular_value, name="Householder projector A",
+                marker_color=PRIMARY)
+    fig.update_layout(title=f"Singular values of the style affine A, {layer_name}", barmode="group",
+                      xaxis_title="singular index (direction)", yaxis_title="singular value", height=320)
+    return fig, data
+
+
+def response_figure(M_sefa: np.ndarray, M_hp: np.ndarray):
+    """Two heatmaps, directions x factors: how much each true factor moves along each direction."""
+    k = M_sefa.shape[0]
+    zmax = float(max(M_sefa.max(), M_hp.max(), 1e-6))
+    fig = make_subplots(1, 2, subplot_titles=("SeFa directions", "Householder directions"), horizontal_spacing=0.08)
+    for col, M in ((1, M_sefa), (2, M_hp)):
+        fig.add_heatmap(z=M, x=list(SCORED), y=[f"dir {j}" for j in range(k)], zmin=0, zmax=zmax,
+                        colorscale="Blues", showscale=col == 2, row=1, col=col,
+                        hovertemplate="%{y} · %{x}: %{z:.3f}<extra></extra>")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(title="Factor response per direction (mean change of each true factor)", height=380,
+                      hovermode="closest")
+    rows = [dict(method=m, direction=j, **{f: float(M[j, i]) for i, f in enumerate(SCORED)})
+            for m, M in (("sefa", M_sefa), ("householder", M_hp)) for j in range(k)]
+    return fig, pd.DataFrame(rows)
+
+
+def purity_figure(p_sefa: np.ndarray, p_hp: np.ndarray, s_sefa: np.ndarray, s_hp: np.ndarray):
+    k = len(p_sefa)
+    data = pd.DataFrame({"direction": np.arange(k), "sefa_purity": p_sefa, "householder_purity": p_hp,
+                         "sefa_pixel_rms": s_sefa, "householder_pixel_rms": s_hp})
+    fig = make_subplots(1, 2, subplot_titles=("purity: top factor's share (1 = one factor)",
+                                              "strength: pixel RMS change"), horizontal_spacing=0.1)
+    for name, colour, p, s in (("SeFa", MUTED, p_sefa, s_sefa), ("Householder", PRIMARY, p_hp, s_hp)):
+        fig.add_bar(x=data.direction, y=p, name=name, marker_color=colour, row=1, col=1)
+        fig.add_bar(x=data.direction, y=s, name=name, marker_color=colour, showlegend=False, row=1, col=2)
+    fig.add_hline(y=1 / len(SCORED), line=dict(color=ACCENT, dash="dot"), row=1, col=1,
+                  annotation_text="all factors equal", annotation_position="top left")
+    fig.update_layout(title="Disentanglement per direction", barmode="group", height=360,
+                      legend=dict(y=1.16), margin=dict(t=90))
+    fig.update_xaxes(title="direction index")
+    return fig, data
+
+
+def gan_loss_figure(log: list, title: str):
+    """D and G losses against step; ``log`` rows end with (d_loss, g_loss) after the step (and seconds)."""
+    columns = ["step", "d_loss", "g_loss"] if len(log[0]) == 3 else ["step", "seconds", "d_loss", "g_loss"]
+    data = pd.DataFrame(log, columns=columns)
+    fig = go.Figure()
+    fig.add_scatter(x=data.step, y=data.d_loss, name="D loss", line=dict(color=MUTED))
+    fig.add_scatter(x=data.step, y=data.g_loss, name="G loss", line=dict(color=PRIMARY))
+    fig.update_layout(title=title, xaxis_title="step", yaxis_title="loss", height=300)
+    return fig, data
+
+
+def readout_figure(cosines: np.ndarray):
+    """|cos| between the Householder read-out (columns of Q_in) and an SVD read-out of the same A."""
+    k = cosines.shape[0]
+    fig = go.Figure(go.Heatmap(z=cosines, x=[f"svd {i}" for i in range(k)], y=[f"Q_in col {j}" for j in range(k)],
+                               zmin=0, zmax=1, colorscale="Blues",
+                               hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(title="Reading directions by SVD of the projector's A gives a rotated basis", height=360,
+                      hovermode="closest")
+    rows = [dict(householder_direction=j, svd_direction=i, abs_cosine=float(cosines[j, i]))
+            for j in range(k) for i in range(k)]
+    return fig, pd.DataFrame(rows)
+
+
+def reflector_figure(Q: np.ndarray, m: int):
+    """The orthogonal matrix built from m reflectors, and Q^T Q (the identity, whatever m)."""
+    n = Q.shape[0]
+    fig = make_subplots(1, 2, subplot_titles=(f"Q = H(v_1)...H(v_{m})" if m else "Q = I (no reflector yet)",
+                                              "QᵀQ"), horizontal_spacing=0.12)
+    for col, M in ((1, Q), (2, Q.T @ Q)):
+        fig.add_heatmap(z=M, zmin=-1, zmax=1, colorscale="RdBu", showscale=col == 2, row=1, col=col,
+                        hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(title="A product of Householder reflections is orthogonal by construction", height=360,
+                      hovermode="closest")
+    rows = [dict(matrix=name, row=r, col=c, value=float(M[r, c]))
+            for name, M in (("Q", Q), ("QtQ", Q.T @ Q)) for r in range(n) for c in range(n)]
+    return fig, pd.DataFrame(rows)
