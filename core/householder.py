@@ -31,8 +31,8 @@ from torch import nn
 from core import shapes
 from core.device import pick_device, seeded_generator
 from core.spectral import householder_product, truncated_svd
-from core.stylegan import (Discriminator, EqualLinear, Generator, GConfig, TrainConfig, build_generator,
-                           make_optimizers, train_step)
+from core.stylegan import (EqualLinear, Generator, GConfig, TrainConfig, build_generator,
+                           discriminator_from_state, make_optimizers, train_step)
 
 Progress = Callable[[float], None] | None
 SCORED = ("shape", "scale", "x", "y", "rotation", "hue", "background")
@@ -321,6 +321,18 @@ def mig_gap(M: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- fidelity
 
+def shape_mix(G: Generator, net: FactorNet, n: int = 600, seed: int = 0) -> np.ndarray:
+    """Fraction of n samples the regressor reads as each shape (the renderer draws 1/3 of each).
+
+    The readability check of the page: a GAN that dropped a shape (mode collapse) shows it here first.
+    """
+    with torch.no_grad():
+        w = sample_w(G, n, seed)
+        img = G.synthesis(w[:, None].repeat(1, G.n_latent, 1), noise="random").clamp(-1, 1)
+        label = net(img)[:, :len(shapes.SHAPES)].argmax(1)
+    return np.bincount(label.cpu().numpy(), minlength=len(shapes.SHAPES)) / n
+
+
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """|mu_a - mu_b|^2 + Tr(C_a + C_b - 2 (C_a C_b)^(1/2)): FID's formula, on any features."""
     mu_a, mu_b = a.mean(0), b.mean(0)
@@ -360,8 +372,7 @@ def finetune_projector(g_state: dict, d_state: dict, cfg: GConfig, k: int = 10, 
     device = pick_device(device)
     torch.manual_seed(seed)
     G = attach_projectors(build_generator(cfg, g_state, device="cpu"), k).to(device)
-    D = Discriminator(cfg.size).to(device)
-    D.load_state_dict({key: v.float() for key, v in d_state.items()})
+    D = discriminator_from_state(d_state, cfg.size).to(device)
     G_ema = copy.deepcopy(G).eval()
     tc = TrainConfig(batch=batch, ema_kimg=0.5)  # short run: a short EMA half-life
     opt_g, opt_d = make_optimizers(G, D, tc)

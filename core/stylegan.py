@@ -43,7 +43,7 @@ class GConfig:
     size: int = 32
     style_dim: int = 64
     n_mlp: int = 4
-    channels: dict = field(default_factory=lambda: {4: 64, 8: 64, 16: 32, 32: 16})
+    channels: dict = field(default_factory=lambda: {4: 64, 8: 64, 16: 64, 32: 32})
     lr_mlp: float = 0.01
 
     @property
@@ -320,10 +320,15 @@ class DBlock(nn.Module):
         return (out + F.avg_pool2d(self.skip(x), 2)) / math.sqrt(2)
 
 
+# Twice the 32x32 width of the first try ({32: 16, 16: 32}): with 16 maps at full resolution D could not
+# tell a square's corners from a circle, and G settled on circles only (checkpoint at step 9,293).
+D_CHANNELS = {64: 32, 32: 32, 16: 64, 8: 64, 4: 64}
+
+
 class Discriminator(nn.Module):
     def __init__(self, size: int = 32, channels: dict | None = None):
         super().__init__()
-        ch = channels or {32: 16, 16: 32, 8: 64, 4: 64}
+        ch = channels or D_CHANNELS
         self.from_rgb = EqualConv2d(3, ch[size], 1)
         self.blocks = nn.Sequential(*[DBlock(ch[2**i], ch[2**(i - 1)]) for i in range(int(math.log2(size)), 2, -1)])
         self.final_conv = EqualConv2d(ch[4] + 1, ch[4], 3, 1)
@@ -339,6 +344,20 @@ class Discriminator(nn.Module):
         out = torch.cat([out, y.repeat(group)[:, None, None, None].expand(-1, 1, 4, 4)], 1)
         out = F.leaky_relu(self.final_conv(out), 0.2) * math.sqrt(2)
         return self.fc2(self.fc1(out.flatten(1)))
+
+
+def d_channels_from_state(state: dict, size: int) -> dict:
+    """The resolution -> width map of a saved Discriminator (so old and new widths both load)."""
+    ch = {size: int(state["from_rgb.weight"].shape[0])}
+    for i in range(int(math.log2(size)) - 2):
+        ch[size >> (i + 1)] = int(state[f"blocks.{i}.conv2.weight"].shape[0])
+    return ch
+
+
+def discriminator_from_state(state: dict, size: int) -> Discriminator:
+    D = Discriminator(size, d_channels_from_state(state, size))
+    D.load_state_dict({k: v.float() for k, v in state.items()})
+    return D
 
 
 # ----------------------------------------------------------------------------- losses and one training step

@@ -11,6 +11,7 @@ import streamlit as st
 import torch
 
 from core import householder as hp
+from core import shapes
 from core.registry import by_slug
 from core.spectral import householder_product
 from core.stylegan import GConfig, build_generator, load_checkpoint
@@ -29,7 +30,7 @@ COLS = 7                      # traversal steps per row (the official apply_fact
 MAX_UPLOAD_MB = 50            # the app's server.maxUploadSize
 RESPONSE_LATENTS = 24         # latents per direction in the factor response
 FT_SECONDS_PER_STEP = 0.5     # measured 0.41 s: one projector GAN step, batch 16, one thread (bench (c))
-READABLE_STEPS = 10_000       # rough step count for clean shapes (notes' estimate for this size)
+MIN_SHAPE_SHARE = 0.2        # the renderer draws each of the 3 shapes 1/3 of the time; below this, a mode is missing
 CONTROLS = [
     Choice("layer", "Layer: the block's upsampling conv", LAYERS, "16x16",
            help="The paper puts a projector on the first (upsampling) conv of every block; a direction of "
@@ -51,10 +52,11 @@ DIFFERS = """
   demodulated 3x3 convs, noise, ToRGB skips) trained here on CPU on 32x32 rendered shapes, instead of
   pretrained FFHQ / LSUN models. Batch 16, R1 gamma 0.05 every 16 steps, a compact residual
   discriminator, no path-length regulariser, style mixing 0.5 instead of 0.9.
-  **Quality**: training runs niced in the background on a CPU shared with other jobs, so the shipped
-  generator is far less trained than the paper's; section 1 shows its step count and live samples. Below
-  about 10k steps its samples are coloured blobs rather than readable shapes, and then the SeFa vs
-  Householder comparison says little about the paper's claim. Training resumes across sessions.
+  **Quality**: training runs on a 2-core CPU, so the shipped generator has seen about 0.1M images where
+  the paper's models saw tens of millions. So far its samples are soft blobs, mostly circles: it has not
+  learned sharp corners, and it under-draws squares and triangles (mode collapse; section 1 shows the
+  live shape mix). Until it draws all three shapes, the SeFa vs Householder comparison says little about
+  the paper's claim. Training resumes across sessions, on a GPU when one is lent.
 * **Projector**: k reflectors per factor (they already reach every orthonormal k-frame) instead of the
   official full n x n products; a fixed scalar gain (the mean top-k singular value of the trained A) keeps
   the k singular values equal but at the trained scale (the StyleGAN3 code keeps a 1/sqrt(512) gain, the
@@ -83,11 +85,13 @@ def shipped():
             hp.build_projector_generator(cfg, tuned["g_ema"], tuned["k"], device="cpu"), net.eval())
 
 
-@st.cache_data(max_entries=4, ttl=6 * 3600, show_spinner="Fréchet distances...")
-def fidelities(model_key: tuple) -> tuple[float, float]:
+@st.cache_data(max_entries=4, ttl=6 * 3600, show_spinner="Fréchet distances and shape mix...")
+def quality(model_key: tuple) -> dict:
+    """Live fidelity checks of both shipped generators: feature Fréchet distance and the shapes they draw."""
     _, _, _, G_base, G_hp, net = shipped()
     real = hp.real_features(net, 500)
-    return hp.fidelity(G_base, net, real=real), hp.fidelity(G_hp, net, real=real)
+    return {"fd": (hp.fidelity(G_base, net, real=real), hp.fidelity(G_hp, net, real=real)),
+            "mix": (hp.shape_mix(G_base, net), hp.shape_mix(G_hp, net))}
 
 
 def directions(G, method: str, layer: int, k: int) -> np.ndarray:
@@ -166,10 +170,13 @@ cols[2].metric("Householder fine-tune steps", f"{tuned['steps']:,}",
 cols[3].metric("rank k", k)
 st.image(grid_image(hp.sample_images(G_base, 4, 8, seed=123), zoom=2),
          caption="Random samples of the base generator (live, no truncation).")
-if base["step"] < READABLE_STEPS:
-    st.warning(f"The shipped generator has trained only {base['step']:,} steps (clean shapes need roughly "
-               f"{READABLE_STEPS:,} or more): its samples are not yet readable shapes, so the comparisons below "
-               "are not yet a test of the paper's claim. Training continues across sessions.",
+checks = quality((int(base["step"]), int(tuned["steps"])))
+mix_text = ", ".join(f"{share:.0%} {name}s" for name, share in zip(shapes.SHAPES, checks["mix"][0]))
+st.caption(f"Shape mix of 600 base samples as the factor regressor reads them: {mix_text} "
+           "(the renderer draws a third of each).")
+if checks["mix"][0].min() < MIN_SHAPE_SHARE:
+    st.warning("The shipped generator under-draws a shape (mode collapse), so the comparisons below cover "
+               "fewer shapes than the training data has. Training continues across sessions.",
                icon=":material/hourglass:")
 figure(*gan_loss_figure(base["log"], "Base generator training: GAN losses"), "householder_training",
        caption="Losses of the base training run (non-saturating logistic G loss, logistic D loss with lazy R1), "
@@ -234,7 +241,7 @@ figure(*response_figure(M_s, M_h), "householder_factor_response",
 figure(*purity_figure(hp.purity(M_s), hp.purity(M_h), s_s, s_h), "householder_purity")
 
 st.header("5 · Orthogonality and fidelity")
-fd_base, fd_hp = fidelities((int(base["step"]), int(tuned["steps"])))
+fd_base, fd_hp = checks["fd"]
 cols = st.columns(3)
 cols[0].metric("max |QᵀQ - I| (live)", f"{hp.orthogonality_error(G_hp):.1e}",
                help="Over the full Householder products Q_out and Q_in of every projector layer, float32.")

@@ -77,7 +77,8 @@ def main(argv=None) -> None:
     after = scores(G_hp, net, lambda l: hp.householder_directions(G_hp, l), n_layers, args.k)
     result = {"base_step": ck["step"], "base_minutes": ck["train_seconds"] / 60, "finetune_steps": steps,
               "finetune_minutes": seconds / 60, "sefa_per_layer": before, "householder": after,
-              "orthogonality_error": hp.orthogonality_error(G_hp)}
+              "orthogonality_error": hp.orthogonality_error(G_hp),
+              "shape_mix": {"base": hp.shape_mix(G_base, net).tolist(), "householder": hp.shape_mix(G_hp, net).tolist()}}
     print(json.dumps(result, indent=1), flush=True)
     torch.save({"g_ema": half(G_hp.state_dict()), "g_cfg": ck["g_cfg"], "k": args.k, "steps": steps,
                 "base_step": ck["step"], "finetune_seconds": seconds, "log": log, "result": result},

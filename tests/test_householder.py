@@ -12,8 +12,8 @@ import torch
 from core import householder as hp
 from core import shapes
 from core.spectral import householder_product
-from core.stylegan import (Discriminator, GConfig, Generator, config_from_state, load_checkpoint,
-                           upfirdn2d, make_kernel)
+from core.stylegan import (Discriminator, GConfig, Generator, config_from_state, d_channels_from_state,
+                           discriminator_from_state, load_checkpoint, make_kernel, upfirdn2d)
 
 TINY = GConfig(size=16, style_dim=16, n_mlp=2, channels={4: 8, 8: 8, 16: 4})
 
@@ -64,6 +64,19 @@ def test_default_generator_small_enough():
     G, D = Generator(GConfig()), Discriminator()
     n = sum(p.numel() for p in G.parameters()) + sum(p.numel() for p in D.parameters())
     assert n * 4 < 5 * 2**20
+
+
+def test_discriminator_rebuilds_from_any_saved_width():
+    narrow = Discriminator(16, {16: 8, 8: 16, 4: 8})
+    assert d_channels_from_state(narrow.state_dict(), 16) == {16: 8, 8: 16, 4: 8}
+    again = discriminator_from_state(narrow.state_dict(), 16)
+    x = torch.randn(4, 3, 16, 16)
+    assert torch.equal(again(x), narrow(x))
+
+
+def test_shape_mix_is_a_distribution():
+    mix = hp.shape_mix(Generator(GConfig()), hp.FactorNet(), n=20)
+    assert mix.shape == (3,) and np.isclose(mix.sum(), 1.0) and (mix >= 0).all()
 
 
 def test_upfirdn_upsample_keeps_constant():
@@ -233,3 +246,17 @@ def test_svd_readout_spans_the_householder_subspace(tiny_g):
     G = hp.attach_projectors(copy.deepcopy(tiny_g), k=3)
     cos = hp.readout_cosines(G, 1)
     assert cos.shape == (3, 3) and np.allclose((cos**2).sum(1), 1.0, atol=1e-4)
+
+
+def test_training_script_resumes_from_its_checkpoint(tmp_path):
+    """The GAN trainer must continue across sessions: a second call resumes at the saved step."""
+    from scripts import train_householder_gan as trainer
+    ckpt = tmp_path / "train_latest.pt"
+    trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "2", "--ckpt", str(ckpt)])
+    first = torch.load(ckpt, weights_only=True)
+    assert first["step"] == 2 and (tmp_path / "train_samples.png").exists()
+    assert all(v.dtype == torch.float16 for v in first["d"].values())  # D kept in fp16 (folder budget)
+    trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "3", "--ckpt", str(ckpt), "--fresh-d"])
+    second = torch.load(ckpt, weights_only=True)
+    assert second["step"] == 3 and second["d_restarts"] == [2]
+    assert second["train_seconds"] >= first["train_seconds"]

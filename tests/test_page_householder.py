@@ -2,6 +2,7 @@
 import argparse
 import io
 import pickle
+import re
 
 import torch
 from pages_harness import chart_titles, metric, open_page
@@ -21,6 +22,12 @@ def test_defaults_show_grids_responses_and_metrics():
     for label in ("SeFa mean purity", "Householder mean purity", "Fréchet distance, Householder"):
         assert 0 <= float(metric(at, label))
     assert len(at.get("image")) >= 3  # samples + the two traversal grids
+    mix = next(c.value for c in at.caption if c.value.startswith("Shape mix of 600 base samples"))
+    shares = [int(p) for p in re.findall(r"(\d+)% (?:square|circle|triangle)s", mix)]
+    assert len(shares) == 3 and abs(sum(shares) - 100) <= 2
+    # the mode-collapse warning shows exactly when a shape falls under 20 % of the samples
+    if abs(min(shares) - 20) > 1:  # away from the threshold, where the caption's rounding could disagree
+        assert (min(shares) < 20) == any("under-draws a shape" in w.value for w in at.warning)
     assert not at.exception
 
 
