@@ -93,6 +93,7 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=TrainConfig.lr)
+    ap.add_argument("--r1-gamma", type=float, default=TrainConfig.r1_gamma)
     ap.add_argument("--max-steps", type=int, default=200_000)
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
@@ -108,7 +109,7 @@ def main(argv=None) -> None:
     ASSET_DIR.mkdir(parents=True, exist_ok=True)
     device = pick_device(args.device)
 
-    cfg, tc = GConfig(), TrainConfig(batch=args.batch, lr=args.lr)
+    cfg, tc = GConfig(), TrainConfig(batch=args.batch, lr=args.lr, r1_gamma=args.r1_gamma)
     G, D = Generator(cfg).to(device), Discriminator(cfg.size).to(device)
     G_ema = copy.deepcopy(G).eval()
     opt_g, opt_d = make_optimizers(G, D, tc)
@@ -145,7 +146,7 @@ def main(argv=None) -> None:
                   flush=True)
         if now - last_ckpt > args.ckpt_minutes * 60 or step == args.max_steps:
             atomic_save({"step": step, "nimg": nimg, "train_seconds": train_s, "log": log, "g_cfg": cfg.to_dict(),
-                         "batch": tc.batch, "lr": tc.lr, "g": on_cpu(G.state_dict()), "d": half(on_cpu(D.state_dict())),
+                         "batch": tc.batch, "lr": tc.lr, "r1_gamma": tc.r1_gamma, "g": on_cpu(G.state_dict()), "d": half(on_cpu(D.state_dict())),
                          "g_ema": on_cpu(G_ema.state_dict()), "opt_g": compact_optimizer_state(opt_g),
                          "d_restarts": d_restarts}, ckpt_path)
             save_png(sample_grid(G_ema), grid_path)
