@@ -94,6 +94,10 @@ def quality(model_key: tuple) -> dict:
             "mix": (hp.shape_mix(G_base, net), hp.shape_mix(G_hp, net))}
 
 
+def describe_mix(mix) -> str:
+    return ", ".join(f"{share:.0%} {name}s" for name, share in zip(shapes.SHAPES, mix))
+
+
 def directions(G, method: str, layer: int, k: int) -> np.ndarray:
     if method == "householder":
         return hp.householder_directions(G, layer)
@@ -171,7 +175,7 @@ cols[3].metric("rank k", k)
 st.image(grid_image(hp.sample_images(G_base, 4, 8, seed=123), zoom=2),
          caption="Random samples of the base generator (live, no truncation).")
 checks = quality((int(base["step"]), int(tuned["steps"])))
-mix_text = ", ".join(f"{share:.0%} {name}s" for name, share in zip(shapes.SHAPES, checks["mix"][0]))
+mix_text = describe_mix(checks["mix"][0])
 st.caption(f"Shape mix of 600 base samples as the factor regressor reads them: {mix_text} "
            "(the renderer draws a third of each).")
 if checks["mix"][0].min() < MIN_SHAPE_SHARE:
@@ -253,7 +257,8 @@ figure(*readout_figure(hp.readout_cosines(G_hp, layer)), "householder_readout",
                "the SVD of a matrix with k equal singular values picks an arbitrary basis of it. The page "
                "reads directions from Q_in itself.")
 st.caption("FID's formula on the factor regressor's 64-d penultimate features, 500 generated vs 500 rendered "
-           "images: the paper's FID stand-in (Inception weights cannot be downloaded here).")
+           "images: the paper's FID stand-in (Inception weights cannot be downloaded here). Shape mix after the "
+           f"fine-tune: {describe_mix(checks['mix'][1])}.")
 
 st.header("6 · Fine-tune a projector live")
 st.markdown("Start again from the base generator: attach projectors (SVD initialisation), then train G "

@@ -25,13 +25,10 @@ sys.path.insert(0, str(ROOT))
 from core import householder as hp  # noqa: E402
 from core.stylegan import GConfig, build_generator  # noqa: E402
 from scripts import manifest  # noqa: E402
+from scripts.train_householder_gan import half  # noqa: E402
 
 ASSETS = ROOT / "assets" / "householder"
 SCRIPT = "scripts/finetune_householder.py"
-
-
-def half(state: dict) -> dict:
-    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
 
 
 def load_regressor(path: Path = ASSETS / "factor_regressor.pt") -> hp.FactorNet:
