@@ -235,6 +235,13 @@ class FactorNet(nn.Module):
         return self.head(self.features(x))
 
 
+def factor_net_from_state(state: dict, device=None) -> FactorNet:
+    """The shipped regressor (scripts/train_householder_regressor.py stores its weights in fp16), in fp32."""
+    net = FactorNet()
+    net.load_state_dict({k: v.float() for k, v in state.items()})
+    return net.to(pick_device(device)).eval()
+
+
 def regressor_targets(factors: torch.Tensor) -> dict:
     shape = factors[:, 0].long()
     m = torch.tensor(shapes.SYMMETRY, dtype=factors.dtype)[shape]
@@ -363,7 +370,7 @@ def fidelity(G: Generator, net: FactorNet, n: int = 500, seed: int = 0, real: np
 
 def finetune_projector(g_state: dict, d_state: dict, cfg: GConfig, k: int = 10, steps: int = 200,
                        batch: int = 16, seed: int = 0, progress: Progress = None,
-                       device=None) -> tuple[Generator, list]:
+                       device=None, lr: float = TrainConfig.lr) -> tuple[Generator, list]:
     """Attach projectors to the trained G (SVD init) and fine-tune G and D with the unchanged GAN loss.
 
     Returns the EMA generator and a log of (step, d_loss, g_loss). The EMA starts from the projector
@@ -374,14 +381,14 @@ def finetune_projector(g_state: dict, d_state: dict, cfg: GConfig, k: int = 10, 
     G = attach_projectors(build_generator(cfg, g_state, device="cpu"), k).to(device)
     D = discriminator_from_state(d_state, cfg.size).to(device)
     G_ema = copy.deepcopy(G).eval()
-    tc = TrainConfig(batch=batch, ema_kimg=0.5)  # short run: a short EMA half-life
+    tc = TrainConfig(batch=batch, lr=lr, ema_kimg=0.5)  # short run: a short EMA half-life
     opt_g, opt_d = make_optimizers(G, D, tc)
     gen, log = seeded_generator(seed, device), []
     for step in range(steps):
         factors = torch.rand(batch, len(shapes.FACTORS), generator=gen, device=device)
         factors[:, 0] = torch.randint(len(shapes.SHAPES), (batch,), generator=gen, device=device).float()
         losses = train_step(G, D, G_ema, opt_g, opt_d, shapes.render(factors, cfg.size) * 2 - 1, step, tc)
-        log.append((step, losses["d_loss"], losses["g_loss"]))
+        log.append((step, float(losses["d_loss"]), float(losses["g_loss"])))
         if progress:
             progress((step + 1) / steps)
     return G_ema.eval(), log

@@ -401,7 +401,10 @@ def ema_update(G_ema, G, beta):
 
 
 def train_step(G, D, G_ema, opt_g, opt_d, real: torch.Tensor, step: int, tc: TrainConfig) -> dict:
-    """One D step (+ lazy R1 every d_reg_every) and one G step, then the EMA. ``real`` in [-1, 1]."""
+    """One D step (+ lazy R1 every d_reg_every) and one G step, then the EMA. ``real`` in [-1, 1].
+
+    Returns the losses as detached 0-d tensors: a GPU loop then waits for the device only when it logs.
+    """
     G.train()
     z = torch.randn(real.shape[0], G.cfg.style_dim, device=real.device)
     G.requires_grad_(False)
@@ -412,7 +415,7 @@ def train_step(G, D, G_ema, opt_g, opt_d, real: torch.Tensor, step: int, tc: Tra
     opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
     opt_d.step()
-    r1 = torch.zeros(())
+    r1 = torch.zeros((), device=real.device)
     if step % tc.d_reg_every == 0:
         real.requires_grad_(True)
         real_pred = D(real)
@@ -431,7 +434,7 @@ def train_step(G, D, G_ema, opt_g, opt_d, real: torch.Tensor, step: int, tc: Tra
     nimg = (step + 1) * real.shape[0]
     half_life = min(tc.ema_kimg * 1000, nimg * tc.ema_rampup)
     ema_update(G_ema, G, 0.5 ** (real.shape[0] / max(half_life, 1e-8)))
-    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "r1": r1.item()}
+    return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "r1": r1.detach()}
 
 
 # ----------------------------------------------------------------------------- user checkpoints

@@ -79,10 +79,9 @@ def shipped():
     tuned = torch.load(ASSETS / "generator_hp.pt", map_location="cpu", weights_only=True)
     reg = torch.load(ASSETS / "factor_regressor.pt", map_location="cpu", weights_only=True)
     cfg = GConfig.from_dict(base["g_cfg"])
-    net = hp.FactorNet()
-    net.load_state_dict({k: v.float() for k, v in reg["state"].items()})
     return (base, tuned, reg, build_generator(cfg, base["g_ema"], device="cpu"),
-            hp.build_projector_generator(cfg, tuned["g_ema"], tuned["k"], device="cpu"), net.eval())
+            hp.build_projector_generator(cfg, tuned["g_ema"], tuned["k"], device="cpu"),
+            hp.factor_net_from_state(reg["state"], device="cpu"))
 
 
 @st.cache_data(max_entries=4, ttl=6 * 3600, show_spinner="Fréchet distances and shape mix...")

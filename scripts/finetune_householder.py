@@ -31,10 +31,8 @@ ASSETS = ROOT / "assets" / "householder"
 SCRIPT = "scripts/finetune_householder.py"
 
 
-def load_regressor(path: Path = ASSETS / "factor_regressor.pt") -> hp.FactorNet:
-    net = hp.FactorNet()
-    net.load_state_dict({k: v.float() for k, v in torch.load(path, weights_only=True)["state"].items()})
-    return net.eval()
+def load_regressor(path: Path = ASSETS / "factor_regressor.pt", device=None) -> hp.FactorNet:
+    return hp.factor_net_from_state(torch.load(path, map_location="cpu", weights_only=True)["state"], device)
 
 
 def scores(G, net, directions_of, n_layers: int, k: int) -> dict:
@@ -49,20 +47,27 @@ def main(argv=None) -> None:
     ap.add_argument("--frac", type=float, default=0.03, help="fine-tune steps as a fraction of the base's")
     ap.add_argument("--steps", type=int, default=0, help="explicit step count (overrides --frac)")
     ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=0.002)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--ckpt", type=Path, default=ASSETS / "train_latest.pt", help="the trainer's checkpoint")
+    ap.add_argument("--out", type=Path, default=ASSETS, help="folder for generator_base.pt / generator_hp.pt "
+                    "(only assets/householder is recorded in the manifest)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    ck = torch.load(ASSETS / "train_latest.pt", map_location="cpu", weights_only=True)
+    ck = torch.load(args.ckpt, map_location="cpu", weights_only=True)
     cfg = GConfig.from_dict(ck["g_cfg"])
     base = {"g_ema": half(ck["g_ema"]), "d": half(ck["d"]), "g_cfg": ck["g_cfg"], "step": ck["step"],
             "train_seconds": ck["train_seconds"], "batch": ck["batch"], "log": ck["log"]}
-    torch.save(base, ASSETS / "generator_base.pt")
+    args.out.mkdir(parents=True, exist_ok=True)
+    torch.save(base, args.out / "generator_base.pt")
 
     steps = args.steps or max(50, round(args.frac * ck["step"]))
     t0 = time.time()
     G_hp, log = hp.finetune_projector(ck["g_ema"], ck["d"], cfg, k=args.k, steps=steps, seed=args.seed,
+                                      batch=args.batch, lr=args.lr,
                                       progress=lambda p: print(f"fine-tune {p:.0%}", flush=True)
                                       if round(p * steps) % 25 == 0 else None)
     seconds = time.time() - t0
@@ -73,14 +78,16 @@ def main(argv=None) -> None:
     before = scores(G_base, net, lambda l: hp.sefa_layer(G_base, l, args.k)[0], n_layers, args.k)
     after = scores(G_hp, net, lambda l: hp.householder_directions(G_hp, l), n_layers, args.k)
     result = {"base_step": ck["step"], "base_minutes": ck["train_seconds"] / 60, "finetune_steps": steps,
-              "finetune_minutes": seconds / 60, "sefa_per_layer": before, "householder": after,
+              "finetune_minutes": seconds / 60,
+              "finetune_batch": args.batch, "finetune_lr": args.lr, "sefa_per_layer": before, "householder": after,
               "orthogonality_error": hp.orthogonality_error(G_hp),
               "shape_mix": {"base": hp.shape_mix(G_base, net).tolist(), "householder": hp.shape_mix(G_hp, net).tolist()}}
     print(json.dumps(result, indent=1), flush=True)
     torch.save({"g_ema": half(G_hp.state_dict()), "g_cfg": ck["g_cfg"], "k": args.k, "steps": steps,
                 "base_step": ck["step"], "finetune_seconds": seconds, "log": log, "result": result},
-               ASSETS / "generator_hp.pt")
-    manifest.record([ASSETS / "generator_base.pt", ASSETS / "generator_hp.pt"], SCRIPT, args.seed)
+               args.out / "generator_hp.pt")
+    if args.out.resolve() == ASSETS.resolve():
+        manifest.record([ASSETS / "generator_base.pt", ASSETS / "generator_hp.pt"], SCRIPT, args.seed)
 
 
 if __name__ == "__main__":

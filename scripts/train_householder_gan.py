@@ -1,14 +1,21 @@
 """Train the small StyleGAN2 of the Householder page on the procedural shapes renderer (resumable).
 
     OMP_NUM_THREADS=2 nohup nice -n 19 python scripts/train_householder_gan.py --threads 2 > /tmp/hh.log 2>&1 &
-    python scripts/train_householder_gan.py --batch 64 --ckpt-minutes 2    # on a GPU machine (cuda is picked)
+    python scripts/train_householder_gan.py --fresh --batch 128 --seed 1 --minutes 8 --eval-minutes 0.5  # GPU
 
 Every ``--ckpt-minutes`` it atomically rewrites assets/householder/train_latest.pt (G, D, G_ema, G's
 Adam second moments in bf16, step count and cost so far) and train_samples.png (8x8 G_ema samples from
 fixed latents), and records both in assets/MANIFEST.tsv. To keep the page's folder under its 5 MB budget,
-D is stored in fp16 and its Adam moments are not kept: on resume D's Adam restarts (bias-corrected). Rerunning the same command continues from
-that checkpoint, on any machine: the checkpoint is small and committed. Losses: StyleGAN2's
-non-saturating logistic loss with lazy R1 (core.stylegan.train_step); no path-length regulariser.
+D is stored in fp16 and its Adam moments are not kept: on resume D's Adam restarts (bias-corrected). Rerunning
+the same command continues from that checkpoint, on any machine: the checkpoint is small and committed.
+Losses: StyleGAN2's non-saturating logistic loss with lazy R1 (core.stylegan.train_step); no path-length
+regulariser.
+
+With ``--eval-minutes`` it scores G_ema every so often (shape mix and feature Frechet distance, read by the
+shipped factor regressor) and keeps the best-balanced one in ``--best``: every run so far first drew all
+three shapes as blobs, then drifted to mostly circles (0.05M-0.5M images), and only later came back with
+corners and all three shapes (about 1.2M images, batch 128, on a GPU), so the last checkpoint is not
+always the one to keep.
 """
 from __future__ import annotations
 
@@ -87,33 +94,80 @@ def save_png(arr: np.ndarray, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def main(argv=None) -> None:
+def balance_key(mix, fd: float) -> tuple:
+    """Which G_ema to keep: shapes balanced first (the rarest shape's share, saturating at 25 %), then low FD.
+
+    Every run here first draws all three shapes as blobs and later may drift to mostly circles, so the
+    last checkpoint is not always the best one.
+    """
+    return (min(float(min(mix)), 0.25), -float(fd))
+
+
+class Evaluator:
+    """Shape mix and feature Frechet distance of G_ema, read by the shipped factor regressor."""
+
+    def __init__(self, path: Path, device, size: int):
+        from core import householder as hp  # only runs that evaluate need the regressor
+        self.hp = hp
+        self.net = hp.factor_net_from_state(torch.load(path, map_location="cpu", weights_only=True)["state"], device)
+        self.real = hp.real_features(self.net, 500, size=size, device=device)
+
+    def __call__(self, G_ema) -> dict:
+        mix = self.hp.shape_mix(G_ema, self.net)
+        return {"mix": [round(float(m), 4) for m in mix],
+                "fd": round(self.hp.fidelity(G_ema, self.net, real=self.real), 2)}
+
+
+def checkpoint(G, D, G_ema, opt_g, cfg, tc, run: dict) -> dict:
+    return {**run, "g_cfg": cfg.to_dict(), "batch": tc.batch, "lr": tc.lr, "r1_gamma": tc.r1_gamma,
+            "ema_kimg": tc.ema_kimg, "g": on_cpu(G.state_dict()), "d": half(on_cpu(D.state_dict())),
+            "g_ema": on_cpu(G_ema.state_dict()), "opt_g": compact_optimizer_state(opt_g)}
+
+
+def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=TrainConfig.lr)
     ap.add_argument("--r1-gamma", type=float, default=TrainConfig.r1_gamma)
+    ap.add_argument("--ema-kimg", type=float, default=TrainConfig.ema_kimg,
+                    help="G_ema half-life in thousands of images (longer: a smoother average of a wobbling G)")
     ap.add_argument("--max-steps", type=int, default=200_000)
+    ap.add_argument("--minutes", type=float, default=0.0, help="stop after this many minutes of this invocation "
+                    "(0: no limit); the last checkpoint is written on the way out")
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
+    ap.add_argument("--eval-minutes", type=float, default=0.0, help="every this many minutes score G_ema's shape "
+                    "mix and FD with the shipped regressor and keep the best-balanced G_ema in --best (0: off)")
+    ap.add_argument("--best", type=Path, default=None, help="where the best-balanced checkpoint goes "
+                    "(default: beside --ckpt, *_best.pt)")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--fresh-d", action="store_true",
                     help="keep G, G_ema and G's optimiser from the checkpoint; start a new D (e.g. a wider one)")
     ap.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
     ap.add_argument("--ckpt", type=Path, default=CKPT, help="checkpoint to resume from and write "
                     "(samples go beside it; only the shipped path is recorded in the manifest)")
-    args = ap.parse_args(argv)
-    ckpt_path, grid_path = args.ckpt, args.ckpt.with_name(GRID.name)
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    ckpt_path = args.ckpt
+    grid_path = GRID if ckpt_path.resolve() == CKPT.resolve() else ckpt_path.with_suffix(".png")
+    best_path = args.best or ckpt_path.with_name(ckpt_path.stem + "_best.pt")
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
-    ASSET_DIR.mkdir(parents=True, exist_ok=True)
+    ckpt_path.parent.mkdir(parents=True, exist_ok=True)
     device = pick_device(args.device)
+    if device.type == "cuda":  # TF32 convs and matmuls; cuDNN picks its fastest kernels for these fixed shapes
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
 
-    cfg, tc = GConfig(), TrainConfig(batch=args.batch, lr=args.lr, r1_gamma=args.r1_gamma)
+    cfg, tc = GConfig(), TrainConfig(batch=args.batch, lr=args.lr, r1_gamma=args.r1_gamma, ema_kimg=args.ema_kimg)
     G, D = Generator(cfg).to(device), Discriminator(cfg.size).to(device)
     G_ema = copy.deepcopy(G).eval()
     opt_g, opt_d = make_optimizers(G, D, tc)
-    step, nimg, train_s, log, d_restarts = 0, 0, 0.0, [], []
+    run = {"step": 0, "nimg": 0, "train_seconds": 0.0, "log": [], "d_restarts": [], "evals": []}
     if ckpt_path.exists() and not args.fresh:
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         G.load_state_dict(ck["g"]), G_ema.load_state_dict(ck["g_ema"])
@@ -123,36 +177,54 @@ def main(argv=None) -> None:
             opt_d = make_optimizers(G, D, tc)[1]
             if ck.get("opt_d"):  # older checkpoints kept D's second moments too
                 restore_optimizer_state(opt_d, ck["opt_d"])
-        step, nimg, train_s, log = ck["step"], ck["nimg"], ck["train_seconds"], ck["log"]
-        d_restarts = ck.get("d_restarts", []) + ([step] if args.fresh_d else [])
-        print(f"resumed at step {step} ({train_s / 60:.1f} min trained) on {device}, D widths "
+        run = {key: ck.get(key, default) for key, default in run.items()}
+        run["d_restarts"] = run["d_restarts"] + ([run["step"]] if args.fresh_d else [])
+        print(f"resumed at step {run['step']} ({run['train_seconds'] / 60:.1f} min trained) on {device}, D widths "
               f"{d_channels_from_state(D.state_dict(), cfg.size)}", flush=True)
+    evaluate = Evaluator(ASSET_DIR / "factor_regressor.pt", device, cfg.size) if args.eval_minutes > 0 else None
+    best = max((balance_key(e["mix"], e["fd"]) for e in run["evals"]), default=None)
 
+    def save(final: bool = False) -> None:
+        atomic_save(checkpoint(G, D, G_ema, opt_g, cfg, tc, run), ckpt_path)
+        save_png(sample_grid(G_ema), grid_path)
+        if ckpt_path.resolve() == CKPT.resolve():
+            manifest.record([CKPT, GRID], SCRIPT, args.seed)
+        print(f"checkpoint at step {run['step']}" + (" (last)" if final else ""), flush=True)
+
+    step = run["step"]
     data_gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)  # resume -> fresh data stream
     torch.manual_seed(args.seed + step)
-    last_ckpt = t_prev = time.time()
+    t_start = last_ckpt = last_eval = t_prev = time.time()
     while step < args.max_steps:
         factors = torch.rand(tc.batch, len(shapes.FACTORS), generator=data_gen)
         factors[:, 0] = torch.randint(len(shapes.SHAPES), (tc.batch,), generator=data_gen).float()
         real = shapes.render(factors.to(device), cfg.size) * 2 - 1
         losses = train_step(G, D, G_ema, opt_g, opt_d, real, step, tc)
-        step, nimg = step + 1, nimg + tc.batch
+        step += 1
         now = time.time()
-        train_s += now - t_prev
+        run.update(step=step, nimg=run["nimg"] + tc.batch, train_seconds=run["train_seconds"] + now - t_prev)
         t_prev = now
         if step % 50 == 0:
-            log.append([step, round(train_s, 1), round(losses["d_loss"], 4), round(losses["g_loss"], 4)])
-            print(f"step {step} {train_s / 60:.1f} min d {losses['d_loss']:.3f} g {losses['g_loss']:.3f}",
-                  flush=True)
-        if now - last_ckpt > args.ckpt_minutes * 60 or step == args.max_steps:
-            atomic_save({"step": step, "nimg": nimg, "train_seconds": train_s, "log": log, "g_cfg": cfg.to_dict(),
-                         "batch": tc.batch, "lr": tc.lr, "r1_gamma": tc.r1_gamma, "g": on_cpu(G.state_dict()), "d": half(on_cpu(D.state_dict())),
-                         "g_ema": on_cpu(G_ema.state_dict()), "opt_g": compact_optimizer_state(opt_g),
-                         "d_restarts": d_restarts}, ckpt_path)
-            save_png(sample_grid(G_ema), grid_path)
-            if ckpt_path.resolve() == CKPT.resolve():
-                manifest.record([CKPT, GRID], SCRIPT, args.seed)
-            print(f"checkpoint at step {step}", flush=True)
+            d_loss, g_loss = float(losses["d_loss"]), float(losses["g_loss"])
+            run["log"].append([step, round(run["train_seconds"], 1), round(d_loss, 4), round(g_loss, 4)])
+            if step % 500 == 0 or device.type == "cpu":
+                print(f"step {step} {run['train_seconds'] / 60:.1f} min d {d_loss:.3f} g {g_loss:.3f}", flush=True)
+        if evaluate and now - last_eval > args.eval_minutes * 60:
+            score = evaluate(G_ema)
+            run["evals"].append({"step": step, "nimg": run["nimg"], **score})
+            key = balance_key(score["mix"], score["fd"])
+            print(f"eval step {step} ({run['nimg'] / 1e6:.2f}M img) mix {score['mix']} fd {score['fd']}"
+                  + (" best" if best is None or key > best else ""), flush=True)
+            if best is None or key > best:
+                best = key
+                atomic_save(checkpoint(G, D, G_ema, opt_g, cfg, tc, run), best_path)
+            last_eval = t_prev = time.time()  # the evaluation is not training time
+        out_of_time = args.minutes > 0 and now - t_start > args.minutes * 60
+        if out_of_time or step == args.max_steps:
+            save(final=True)
+            break
+        if now - last_ckpt > args.ckpt_minutes * 60:
+            save()
             last_ckpt = now
 
 

@@ -248,15 +248,29 @@ def test_svd_readout_spans_the_householder_subspace(tiny_g):
     assert cos.shape == (3, 3) and np.allclose((cos**2).sum(1), 1.0, atol=1e-4)
 
 
+def test_best_checkpoint_prefers_balanced_shapes_over_low_fd():
+    from scripts.train_householder_gan import balance_key
+    circles_only, balanced = balance_key([0.02, 0.95, 0.03], 20.0), balance_key([0.3, 0.4, 0.3], 90.0)
+    assert balanced > circles_only
+    assert balance_key([0.3, 0.4, 0.3], 50.0) > balanced  # among balanced generators, the lower FD wins
+    assert balance_key([0.26, 0.48, 0.26], 50.0) > balanced  # above 25 % a shape's share no longer counts
+
+
 def test_training_script_resumes_from_its_checkpoint(tmp_path):
     """The GAN trainer must continue across sessions: a second call resumes at the saved step."""
     from scripts import train_householder_gan as trainer
     ckpt = tmp_path / "train_latest.pt"
     trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "2", "--ckpt", str(ckpt)])
     first = torch.load(ckpt, weights_only=True)
-    assert first["step"] == 2 and (tmp_path / "train_samples.png").exists()
+    assert first["step"] == 2 and ckpt.with_suffix(".png").exists()
     assert all(v.dtype == torch.float16 for v in first["d"].values())  # D kept in fp16 (folder budget)
-    trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "3", "--ckpt", str(ckpt), "--fresh-d"])
+    trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "3", "--ckpt", str(ckpt), "--fresh-d",
+                  "--eval-minutes", "1e-9"])
     second = torch.load(ckpt, weights_only=True)
     assert second["step"] == 3 and second["d_restarts"] == [2]
+    (scored,) = second["evals"]  # scored once, and as the only score so far also kept as the best
+    assert scored["step"] == 3 and sum(scored["mix"]) == pytest.approx(1, abs=1e-3) and scored["fd"] > 0
+    assert torch.load(tmp_path / "train_latest_best.pt", weights_only=True)["step"] == 3
+    trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "100", "--ckpt", str(ckpt), "--minutes", "1e-9"])
+    assert torch.load(ckpt, weights_only=True)["step"] == 4  # out of time after one step, saved on the way out
     assert second["train_seconds"] >= first["train_seconds"]
