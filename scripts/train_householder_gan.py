@@ -3,11 +3,12 @@
     OMP_NUM_THREADS=2 nohup nice -n 19 python scripts/train_householder_gan.py --threads 2 > /tmp/hh.log 2>&1 &
     python scripts/train_householder_gan.py --fresh --batch 128 --seed 1 --minutes 8 --eval-minutes 0.5  # GPU
 
-Every ``--ckpt-minutes`` it atomically rewrites assets/householder/train_latest.pt (G, D, G_ema, G's
-Adam second moments in bf16, step count and cost so far) and train_samples.png (8x8 G_ema samples from
-fixed latents), and records both in assets/MANIFEST.tsv. To keep the page's folder under its 5 MB budget,
-D is stored in fp16 and its Adam moments are not kept: on resume D's Adam restarts (bias-corrected). Rerunning
-the same command continues from that checkpoint, on any machine: the checkpoint is small and committed.
+Every ``--ckpt-minutes`` it atomically rewrites assets/householder/train_latest.pt (G_ema, G as its fp16
+difference from G_ema, D, G's Adam second moments in bf16, step count and cost so far) and
+train_samples.png (8x8 G_ema samples from fixed latents), and records both in assets/MANIFEST.tsv. To keep
+the page's folder under its 5 MB budget, D is stored in fp16 and its Adam moments are not kept: on resume
+D's Adam restarts (bias-corrected). Rerunning the same command continues from that checkpoint, on any
+machine: the checkpoint is small and committed.
 Losses: StyleGAN2's non-saturating logistic loss with lazy R1 (core.stylegan.train_step); no path-length
 regulariser.
 
@@ -72,6 +73,19 @@ def half(state: dict) -> dict:
     return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
 
 
+def g_minus_ema(G, G_ema) -> dict:
+    """G stored as its fp16 difference from G_ema (folder budget): the two differ only by recent updates,
+    so the difference keeps G far below one Adam step (lr 2e-3) of error, at half the bytes of fp32."""
+    ema = G_ema.state_dict()
+    return half({k: (v - ema[k]).cpu() for k, v in G.state_dict().items()})
+
+
+def g_from_checkpoint(ck: dict) -> dict:
+    if "g" in ck:  # checkpoints before 2026-11-27 kept G in fp32
+        return ck["g"]
+    return {k: v + ck["g_minus_ema"][k].float() for k, v in ck["g_ema"].items()}
+
+
 def atomic_save(obj, path: Path) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)
@@ -120,7 +134,7 @@ class Evaluator:
 
 def checkpoint(G, D, G_ema, opt_g, cfg, tc, run: dict) -> dict:
     return {**run, "g_cfg": cfg.to_dict(), "batch": tc.batch, "lr": tc.lr, "r1_gamma": tc.r1_gamma,
-            "ema_kimg": tc.ema_kimg, "g": on_cpu(G.state_dict()), "d": half(on_cpu(D.state_dict())),
+            "ema_kimg": tc.ema_kimg, "g_minus_ema": g_minus_ema(G, G_ema), "d": half(on_cpu(D.state_dict())),
             "g_ema": on_cpu(G_ema.state_dict()), "opt_g": compact_optimizer_state(opt_g)}
 
 
@@ -170,7 +184,7 @@ def main(argv=None) -> None:
     run = {"step": 0, "nimg": 0, "train_seconds": 0.0, "log": [], "d_restarts": [], "evals": []}
     if ckpt_path.exists() and not args.fresh:
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        G.load_state_dict(ck["g"]), G_ema.load_state_dict(ck["g_ema"])
+        G.load_state_dict(g_from_checkpoint(ck)), G_ema.load_state_dict(ck["g_ema"])
         restore_optimizer_state(opt_g, ck["opt_g"])  # Adam moves its state to the parameters' device
         if not args.fresh_d:
             D = discriminator_from_state(ck["d"], cfg.size).to(device)

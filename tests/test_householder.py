@@ -256,6 +256,16 @@ def test_best_checkpoint_prefers_balanced_shapes_over_low_fd():
     assert balance_key([0.26, 0.48, 0.26], 50.0) > balanced  # above 25 % a shape's share no longer counts
 
 
+def test_checkpoint_keeps_g_as_a_small_fp16_difference_from_g_ema():
+    from scripts.train_householder_gan import g_from_checkpoint, g_minus_ema
+    G, G_ema = Generator(TINY), Generator(TINY)
+    G_ema.load_state_dict({k: v + 0.05 * torch.randn_like(v) for k, v in G.state_dict().items()})
+    ck = {"g_ema": G_ema.state_dict(), "g_minus_ema": g_minus_ema(G, G_ema)}
+    assert all(v.dtype == torch.float16 for v in ck["g_minus_ema"].values())
+    for key, value in g_from_checkpoint(ck).items():  # far below one Adam step (lr 2e-3)
+        assert (value - G.state_dict()[key]).abs().max() < 1e-4, key
+
+
 def test_training_script_resumes_from_its_checkpoint(tmp_path):
     """The GAN trainer must continue across sessions: a second call resumes at the saved step."""
     from scripts import train_householder_gan as trainer
