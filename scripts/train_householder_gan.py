@@ -14,9 +14,9 @@ regulariser.
 
 With ``--eval-minutes`` it scores G_ema every so often (shape mix and feature Frechet distance, read by the
 shipped factor regressor) and keeps the best-balanced one in ``--best``: every run so far first drew all
-three shapes as blobs, then drifted to mostly circles (0.05M-0.5M images), and only later came back with
-corners and all three shapes (about 1.2M images, batch 128, on a GPU), so the last checkpoint is not
-always the one to keep.
+three shapes as blobs, then drifted to mostly circles (from about 0.1M images), and only later came back
+with corners and all three shapes (after 0.6M images at batch 64, 1.1M at batch 128, on a GPU), so the last
+checkpoint is not always the one to keep.
 """
 from __future__ import annotations
 
