@@ -1,11 +1,11 @@
 """Householder-projector fine-tune of the latest shapes StyleGAN2 checkpoint (Song et al., ICCV 2023, Sec. 3).
 
-    nice -n 19 python scripts/finetune_householder.py [--frac 0.03] [--k 10]
+    nice -n 19 python scripts/finetune_householder.py [--steps 1000 | --frac 0.01] [--k 10]
 
 Reads assets/householder/train_latest.pt (written by scripts/train_householder_gan.py), snapshots its
 G_ema and D as generator_base.pt (fp16), replaces A in every upsampling conv by Q_out[:, :k] Q_in[:k, :]
-initialised from the SVD of the trained A, fine-tunes with the unchanged GAN loss for ``frac`` of the
-base training steps, and writes generator_hp.pt (fp16) with the run's log and scores. Needs
+initialised from the SVD of the trained A, fine-tunes with the unchanged GAN loss for ``steps`` (or
+``frac`` of the base training steps), and writes generator_hp.pt (fp16) with the run's log and scores. Needs
 factor_regressor.pt (scripts/train_householder_regressor.py) for the scores it prints and stores.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core import householder as hp  # noqa: E402
-from core.stylegan import GConfig, build_generator  # noqa: E402
+from core.stylegan import GConfig, TrainConfig, build_generator  # noqa: E402
 from scripts import manifest  # noqa: E402
 from scripts.train_householder_gan import half  # noqa: E402
 
@@ -44,11 +44,13 @@ def scores(G, net, directions_of, n_layers: int, k: int) -> dict:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--frac", type=float, default=0.03, help="fine-tune steps as a fraction of the base's")
-    ap.add_argument("--steps", type=int, default=0, help="explicit step count (overrides --frac)")
+    # 1,000 steps (7 % of the shipped base's): 421 steps left the feature FD at 45.8, 1,000 at 38.6 (base 27.6)
+    ap.add_argument("--steps", type=int, default=1000, help="fine-tune steps at batch --batch")
+    ap.add_argument("--frac", type=float, default=0.0, help="fine-tune steps as a fraction of the base's "
+                    "(overrides --steps when > 0; the paper fine-tunes for 1 %% of its steps)")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=0.002)
+    ap.add_argument("--lr", type=float, default=TrainConfig.lr)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ckpt", type=Path, default=ASSETS / "train_latest.pt", help="the trainer's checkpoint")
@@ -64,7 +66,7 @@ def main(argv=None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     torch.save(base, args.out / "generator_base.pt")
 
-    steps = args.steps or max(50, round(args.frac * ck["step"]))
+    steps = max(50, round(args.frac * ck["step"])) if args.frac > 0 else args.steps
     t0 = time.time()
     G_hp, log = hp.finetune_projector(ck["g_ema"], ck["d"], cfg, k=args.k, steps=steps, seed=args.seed,
                                       batch=args.batch, lr=args.lr,
