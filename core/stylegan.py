@@ -73,13 +73,13 @@ def make_kernel(k) -> torch.Tensor:
 def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up: int = 1, down: int = 1, pad=(0, 0)) -> torch.Tensor:
     """Upsample by zero insertion, pad, FIR-filter, downsample (rosinality's upfirdn2d_native)."""
     b, c, h, w = x.shape
-    x = x.reshape(b * c, 1, h, w)
     if up > 1:
-        x = F.pad(x[:, :, :, None, :, None], (0, up - 1, 0, 0, 0, up - 1)).reshape(b * c, 1, h * up, w * up)
+        x = F.pad(x[:, :, :, None, :, None], (0, up - 1, 0, 0, 0, up - 1)).reshape(b, c, h * up, w * up)
     x = F.pad(x, (pad[0], pad[1], pad[0], pad[1]))  # negative padding crops, as in the original
-    x = F.conv2d(x, torch.flip(kernel, [0, 1])[None, None].to(x.dtype))
-    x = x[:, :, ::down, ::down]
-    return x.reshape(b, c, x.shape[2], x.shape[3])
+    # one depthwise conv (groups = channels), not rosinality's (b*c, 1, h, w) reshape: same sums, ~7x
+    # faster forward + backward on CPU (bench/bench_householder.py)
+    weight = torch.flip(kernel, [0, 1])[None, None].to(x.dtype).expand(c, 1, *kernel.shape)
+    return F.conv2d(x, weight, groups=c)[:, :, ::down, ::down]
 
 
 def fused_leaky_relu(x: torch.Tensor, bias: torch.Tensor, slope: float = 0.2) -> torch.Tensor:
@@ -317,7 +317,8 @@ class DBlock(nn.Module):
     def forward(self, x):
         out = F.leaky_relu(self.conv1(x), 0.2) * math.sqrt(2)
         out = F.avg_pool2d(F.leaky_relu(self.conv2(out), 0.2) * math.sqrt(2), 2)
-        return (out + F.avg_pool2d(self.skip(x), 2)) / math.sqrt(2)
+        # pool before the 1x1 skip conv: both are linear, so they commute; 4x fewer pixels to convolve
+        return (out + self.skip(F.avg_pool2d(x, 2))) / math.sqrt(2)
 
 
 # Twice the 32x32 width of the first try ({32: 16, 16: 32}), tried against G's drift to circles only. It

@@ -86,6 +86,33 @@ def test_upfirdn_upsample_keeps_constant():
     assert torch.allclose(up[..., 2:-2, 2:-2], torch.ones(1, 2, 4, 4))
 
 
+def test_upfirdn_blur_is_a_per_channel_2d_convolution():
+    """The depthwise conv equals scipy's true 2-D convolution of each channel with the FIR kernel."""
+    from scipy.signal import convolve2d
+    x = torch.randn(2, 3, 6, 5, dtype=torch.float64)
+    kernel = make_kernel([1, 3, 3, 1]).double()
+    out = upfirdn2d(x, kernel, pad=(2, 1))
+    ref = np.stack([[convolve2d(np.pad(c, ((2, 1), (2, 1))), kernel.numpy(), mode="valid") for c in img]
+                    for img in x.numpy()])
+    assert out.shape == ref.shape and np.allclose(out.numpy(), ref)
+
+
+def test_dblock_matches_the_conv_then_pool_resnet_block():
+    """D's block pools before its 1x1 skip conv; linear maps commute, so it is StyleGAN2's conv-then-pool."""
+    import math
+    import torch.nn.functional as F
+    from core.stylegan import DBlock
+    torch.manual_seed(0)
+    block = DBlock(4, 8)
+    with torch.no_grad():
+        block.skip.bias.normal_()
+        x = torch.randn(3, 4, 8, 8)
+        act = lambda t: F.leaky_relu(t, 0.2) * math.sqrt(2)  # noqa: E731
+        main = F.avg_pool2d(act(block.conv2(act(block.conv1(x)))), 2)
+        reference = (main + F.avg_pool2d(block.skip(x), 2)) / math.sqrt(2)
+        assert torch.allclose(block(x), reference, atol=1e-6)
+
+
 def test_demodulation_normalises_output_scale(tiny_g):
     """Demodulation makes the conv output independent of a global style scale (StyleGAN2 eq. 3)."""
     conv = tiny_g.convs[1].conv
