@@ -4,12 +4,10 @@ Run with `streamlit run app.py`. The home page and every paper page live in page
 registered through st.navigation (ui/navigation.py), which turns Streamlit's legacy pages/
 auto-discovery off.
 """
-import os
+from ui.threads import limit_threads
 
-# Several sessions share ~2 cores: one math thread per process. Set before torch/numpy load
-# (pages import them lazily), so OpenMP and BLAS read it at start-up.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, os.environ.get("EIGEN_ATLAS_THREADS", "1"))
+# Several sessions share ~2 cores: one math thread per process, set before torch/numpy load.
+limit_threads()
 
 from ui.navigation import app_navigation  # noqa: E402
 

@@ -44,3 +44,40 @@ def test_figure_data_is_what_is_plotted():
     pd_ = gk.phase_diagram([0.5, 1.0], [0.02, 0.1], P=110, D=20, lr_scale=5, steps=300)
     fig, data = phase_figure(pd_)
     assert len(data) == 4 and np.allclose(fig.data[0].z.ravel(), data["amount"], equal_nan=True)
+
+
+def test_limit_threads_pins_a_torch_loaded_before_it(monkeypatch):
+    import torch
+
+    from ui.threads import limit_threads
+    monkeypatch.delenv("EIGEN_ATLAS_THREADS", raising=False)
+    torch.set_num_threads(2)  # what torch picks on a 2-core machine when it loads before app.py runs
+    try:
+        assert limit_threads() == 1 and torch.get_num_threads() == 1
+        monkeypatch.setenv("EIGEN_ATLAS_THREADS", "2")
+        assert limit_threads() == 2 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+
+
+def test_deep_linked_page_pins_threads():
+    """A process whose first request is a deep link runs the page module without app.py (legacy runner)."""
+    import threading
+
+    import torch
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages_harness import ROOT
+    torch.set_num_threads(2)
+    try:
+        at = AppTest.from_file(str(ROOT / "pages" / "topcow.py"), default_timeout=120)  # a quick page
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        # torch keeps the count per OpenMP thread and a new thread starts from the last one set: every
+        # later script run happens in a new thread, so read it in one
+        seen = []
+        later_run = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        later_run.start(), later_run.join()
+        assert seen == [1]
+    finally:
+        torch.set_num_threads(1)

@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from core.registry import built
+from ui.threads import limit_threads
 
 
 def page_config() -> None:
@@ -37,6 +38,7 @@ def use_app_navigation() -> None:
     process) and run the page it selects inside it, so the page's widgets get the same identities
     as in every later run, then stop the legacy run.
     """
+    limit_threads()  # a deep link's page module loads torch before app.py ever runs (ui/threads.py)
     if not PagesManager.uses_pages_directory:
         return
     app_navigation().run()
