@@ -50,11 +50,12 @@ CONTROLS = [
 DIFFERS = """
 * **Generator and data**: a ~270k-parameter StyleGAN2 (rosinality's layout: mapping MLP, modulated and
   demodulated 3x3 convs, noise, ToRGB skips) trained here on 32x32 rendered shapes, instead of pretrained
-  FFHQ / LSUN models: 11 minutes on one H200 GPU (1.6M images, batch 128), then 1.4 hours on a 2-core CPU
-  (0.2M images more). R1 gamma 0.05 every 16 steps, a compact residual discriminator, no path-length
+  FFHQ / LSUN models: 11 minutes on one H200 GPU (1.6M images, batch 128), then 3.3 hours on a 2-core CPU
+  (0.45M images more, 2.06M in all). R1 gamma 0.05 every 16 steps, a compact residual discriminator, no path-length
   regulariser, style mixing 0.5 instead of 0.9. The paper's models saw tens of millions of images.
-  **Quality**: the samples are squares, circles and triangles with soft, rounded corners, and the generator
-  under-draws triangles (section 1 shows the live shape mix; the renderer draws a third of each). Every
+  **Quality**: the samples are squares, circles and triangles with soft, rounded corners; about half of them
+  are squares, and the Householder fine-tune draws fewer triangles than its base (section 1 shows the live
+  shape mix of both; the renderer draws a third of each). Every
   run first drew blobs, then drifted to mostly circles for a while (0.1M to 1M images) before the corners
   and the other shapes came back, so the scores below describe a young generator.
 * **Projector**: k reflectors per factor (they already reach every orthonormal k-frame) instead of the
@@ -174,15 +175,15 @@ cols[3].metric("rank k", k)
 st.image(grid_image(hp.sample_images(G_base, 4, 8, seed=123), zoom=2),
          caption="Random samples of the base generator (live, no truncation).")
 checks = quality((int(base["step"]), int(tuned["steps"])))
-mix_text = describe_mix(checks["mix"][0])
-st.caption(f"Shape mix of 600 base samples as the factor regressor reads them: {mix_text} "
-           "(the renderer draws a third of each).")
-rarest = int(np.argmin(checks["mix"][0]))
-if checks["mix"][0][rarest] < MIN_SHAPE_SHARE:
-    st.warning(f"The shipped generator under-draws {shapes.SHAPES[rarest]}s ({checks['mix'][0][rarest]:.0%} of "
-               "its samples, a third of the training images): a partial mode collapse, so the comparisons below "
-               "see fewer of them than the data has. Training continues across sessions.",
-               icon=":material/hourglass:")
+st.caption("Shape mix of 600 samples as the factor regressor reads them (the renderer draws a third of each). "
+           f"Base: {describe_mix(checks['mix'][0])}. Householder fine-tune: {describe_mix(checks['mix'][1])}.")
+for name, mix in zip(("base", "Householder fine-tuned"), checks["mix"]):
+    rarest = int(np.argmin(mix))
+    if mix[rarest] < MIN_SHAPE_SHARE:
+        st.warning(f"The shipped {name} generator under-draws {shapes.SHAPES[rarest]}s ({mix[rarest]:.0%} of its "
+                   "samples, a third of the training images): a partial mode collapse, so the comparisons below "
+                   "see fewer of them than the data has. Training continues across sessions.",
+                   icon=":material/hourglass:")
 figure(*gan_loss_figure(base["log"], "Base generator training: GAN losses"), "householder_training",
        caption="Losses of the base training run (non-saturating logistic G loss, logistic D loss with lazy R1), "
                "as logged in the checkpoint.")

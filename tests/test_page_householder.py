@@ -22,16 +22,18 @@ def test_defaults_show_grids_responses_and_metrics():
     for label in ("SeFa mean purity", "Householder mean purity", "Fréchet distance, Householder"):
         assert 0 <= float(metric(at, label))
     assert len(at.get("image")) >= 3  # samples + the two traversal grids
-    mix = next(c.value for c in at.caption if c.value.startswith("Shape mix of 600 base samples"))
-    shares = [int(p) for p in re.findall(r"(\d+)% (?:square|circle|triangle)s", mix)]
-    assert len(shares) == 3 and abs(sum(shares) - 100) <= 2
-    # the mode-collapse warning shows exactly when a shape falls under 20 % and names that shape
-    warned = [w.value for w in at.warning if "under-draws" in w.value]
-    rarest_share, rarest = min(zip(shares, ("square", "circle", "triangle")))
-    if warned:
-        assert rarest_share <= 20 and f"under-draws {rarest}s ({rarest_share}%" in warned[0]
-    else:
-        assert rarest_share >= 20
+    mix = next(c.value for c in at.caption if c.value.startswith("Shape mix of 600 samples"))
+    for name, label in (("base", "Base:"), ("Householder fine-tuned", "Householder fine-tune:")):
+        part = mix.split(label)[1].split(".")[0]
+        shares = [int(p) for p in re.findall(r"(\d+)% (?:square|circle|triangle)s", part)]
+        assert len(shares) == 3 and abs(sum(shares) - 100) <= 2
+        # the mode-collapse warning shows exactly when a shape falls under 20 % and names that shape
+        warned = [w.value for w in at.warning if f"shipped {name} generator under-draws" in w.value]
+        rarest_share, rarest = min(zip(shares, ("square", "circle", "triangle")))
+        if warned:
+            assert rarest_share <= 20 and f"under-draws {rarest}s ({rarest_share}%" in warned[0]
+        else:
+            assert rarest_share >= 20
     assert not at.exception
 
 
