@@ -29,7 +29,7 @@ LAYERS = ("8x8", "16x16", "32x32")
 COLS = 7                      # traversal steps per row (the official apply_factor uses 7)
 MAX_UPLOAD_MB = 50            # the app's server.maxUploadSize
 RESPONSE_LATENTS = 24         # latents per direction in the factor response
-FT_SECONDS_PER_STEP = 0.8     # measured 0.76 s: one projector GAN step, batch 16, one thread (bench (c))
+FT_SECONDS_PER_STEP = 0.7     # measured 0.66 s: one projector GAN step, batch 16, one thread (bench (c))
 MIN_SHAPE_SHARE = 0.2        # the renderer draws each of the 3 shapes 1/3 of the time; below this, a mode is missing
 CONTROLS = [
     Choice("layer", "Layer: the block's upsampling conv", LAYERS, "16x16",
