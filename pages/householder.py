@@ -51,13 +51,13 @@ DIFFERS = """
 * **Generator and data**: a ~270k-parameter StyleGAN2 (rosinality's layout: mapping MLP, modulated and
   demodulated 3x3 convs, noise, ToRGB skips) trained here on 32x32 rendered shapes, instead of pretrained
   FFHQ / LSUN models: 11 minutes on one H200 GPU (1.6M images, batch 128), then 3.3 hours on a 2-core CPU
-  (0.45M images more, 2.06M in all). R1 gamma 0.05 every 16 steps, a compact residual discriminator, no path-length
-  regulariser, style mixing 0.5 instead of 0.9. The paper's models saw tens of millions of images.
+  (0.45M images more, 2.06M in all). R1 gamma 0.05 every 16 steps, a compact residual discriminator, no
+  path-length regulariser, style mixing 0.5 instead of 0.9. The paper's models saw tens of millions of images.
   **Quality**: the samples are squares, circles and triangles with soft, rounded corners; about half of them
   are squares, and the Householder fine-tune draws fewer triangles than its base (section 1 shows the live
-  shape mix of both; the renderer draws a third of each). Every
-  run first drew blobs, then drifted to mostly circles for a while (0.1M to 1M images) before the corners
-  and the other shapes came back, so the scores below describe a young generator.
+  shape mix of both; the renderer draws a third of each). Every run first drew blobs, then drifted to mostly
+  circles for a while (0.1M to 1M images) before the corners and the other shapes came back, so the scores
+  below describe a young generator.
 * **Projector**: k reflectors per factor (they already reach every orthonormal k-frame) instead of the
   official full n x n products; a fixed scalar gain (the mean top-k singular value of the trained A) keeps
   the k singular values equal but at the trained scale (the StyleGAN3 code keeps a 1/sqrt(512) gain, the
