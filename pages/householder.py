@@ -55,9 +55,9 @@ DIFFERS = """
   path-length regulariser, style mixing 0.5 instead of 0.9. The paper's models saw tens of millions of images.
   **Quality**: the samples are squares, circles and triangles with soft, rounded corners, and some are
   lopsided; about half of them are squares, a quarter each circles and triangles (section 1 shows the live
-  shape mix of both generators; the renderer draws a third of each). Every run first drew blobs, then drifted to mostly
-  circles for a while (0.1M to 1M images) before the corners and the other shapes came back, so the scores
-  below describe a young generator.
+  shape mix of both generators; the renderer draws a third of each). Every run first drew blobs, then
+  drifted to mostly circles for a while (0.1M to 1M images) before the corners and the other shapes came
+  back, so the scores below describe a young generator.
 * **Projector**: k reflectors per factor (they already reach every orthonormal k-frame) instead of the
   official full n x n products; a fixed scalar gain (the mean top-k singular value of the trained A) keeps
   the k singular values equal but at the trained scale (the StyleGAN3 code keeps a 1/sqrt(512) gain, the
@@ -170,9 +170,9 @@ cols[0].metric("base training steps", f"{base['step']:,}", help=f"batch {base['b
 cols[1].metric("base training time", f"{base['train_seconds'] / 3600:.1f} h",
                help="Wall-clock hours of the training run, GPU and CPU time together (see What differs).")
 ft_batch = tuned["batch"]
+ft_share = tuned["steps"] * ft_batch / max(base["step"] * base["batch"], 1)  # in images: the batches differ
 cols[2].metric("Householder fine-tune steps", f"{tuned['steps']:,}",
-               help=f"batch {ft_batch}: {100 * tuned['steps'] * ft_batch / max(base['step'] * base['batch'], 1):.1f} "
-                    "% of the base's training images")
+               help=f"batch {ft_batch}: {ft_share:.1%} of the base's training images")
 cols[3].metric("rank k", k)
 st.image(grid_image(hp.sample_images(G_base, 4, 8, seed=123), zoom=2),
          caption="Random samples of the base generator (live, no truncation).")
@@ -266,8 +266,8 @@ st.caption("FID's formula on the factor regressor's 64-d penultimate features, 5
 
 st.header("6 · Fine-tune a projector live")
 st.markdown("Start again from the base generator: attach projectors (SVD initialisation), then train G "
-            f"and D with the same GAN loss. The shipped fine-tune above ran the same code offline at batch {ft_batch}; "
-            "here batch 16 keeps a step under a second.")
+            f"and D with the same GAN loss. The shipped fine-tune above ran the same code offline at batch "
+            f"{ft_batch}; here batch 16 keeps a step under a second.")
 ft_steps = st.select_slider("Fine-tune steps", (10, 50, 100, 200), 50, key="ft_steps")
 run = on_request(FINETUNES, (ft_steps, base["step"]), lambda progress: hp.finetune_projector(
     base["g_ema"], base["d"], G_base.cfg, k=k, steps=ft_steps, progress=progress),

@@ -88,8 +88,8 @@ def main(argv=None) -> None:
               "orthogonality_error": hp.orthogonality_error(G_hp),
               "shape_mix": {"base": hp.shape_mix(G_base, net).tolist(), "householder": hp.shape_mix(G_hp, net).tolist()}}
     print(json.dumps(result, indent=1), flush=True)
-    torch.save({"g_ema": half(G_hp.state_dict()), "g_cfg": ck["g_cfg"], "k": args.k, "steps": steps, "batch": args.batch,
-                "base_step": ck["step"], "finetune_seconds": seconds, "log": log, "result": result},
+    torch.save({"g_ema": half(G_hp.state_dict()), "g_cfg": ck["g_cfg"], "k": args.k, "steps": steps,
+                "batch": args.batch, "base_step": ck["step"], "finetune_seconds": seconds, "log": log, "result": result},
                args.out / "generator_hp.pt")
     if args.out.resolve() == ASSETS.resolve():
         manifest.record([ASSETS / "generator_base.pt", ASSETS / "generator_hp.pt"], SCRIPT, args.seed)
