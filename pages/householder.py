@@ -85,12 +85,15 @@ def shipped():
             hp.factor_net_from_state(reg["state"], device="cpu"))
 
 
-@st.cache_data(max_entries=4, ttl=6 * 3600, show_spinner="Fréchet distances and shape mix...")
+@st.cache_data(max_entries=4, ttl=6 * 3600, show_spinner="Fréchet distances, shape fidelity and shape mix...")
 def quality(model_key: tuple) -> dict:
-    """Live fidelity checks of both shipped generators: feature Fréchet distance and the shapes they draw."""
+    """Live fidelity checks of both shipped generators: feature Fréchet distance, re-render IoU, shape mix."""
     _, _, _, G_base, G_hp, net = shipped()
     real = hp.real_features(net, 500)
+    renders = shapes.sample(500, seed=1)[0] * 2 - 1
     return {"fd": (hp.fidelity(G_base, net, real=real), hp.fidelity(G_hp, net, real=real)),
+            "iou": (hp.shape_fidelity(G_base, net), hp.shape_fidelity(G_hp, net)),
+            "iou_renders": float(hp.rerender_iou(net, renders).mean()),
             "mix": (hp.shape_mix(G_base, net), hp.shape_mix(G_hp, net))}
 
 
@@ -178,7 +181,8 @@ st.image(grid_image(hp.sample_images(G_base, 4, 8, seed=123), zoom=2),
          caption="Random samples of the base generator (live, no truncation).")
 checks = quality((int(base["step"]), int(tuned["steps"])))
 st.caption("Shape mix of 600 samples as the factor regressor reads them (the renderer draws a third of each). "
-           f"Base: {describe_mix(checks['mix'][0])}. Householder fine-tune: {describe_mix(checks['mix'][1])}.")
+           f"Base: {describe_mix(checks['mix'][0])}. Householder fine-tune: {describe_mix(checks['mix'][1])}. "
+           f"Re-render IoU (section 5): base {checks['iou'][0]:.2f}, rendered images {checks['iou_renders']:.2f}.")
 for name, mix in zip(("base", "Householder fine-tuned"), checks["mix"]):
     rarest = int(np.argmin(mix))
     if mix[rarest] < MIN_SHAPE_SHARE:
@@ -256,13 +260,21 @@ cols[0].metric("max |QᵀQ - I| (live)", f"{hp.orthogonality_error(G_hp):.1e}",
 cols[1].metric("Fréchet distance, base", f"{fd_base:.3f}")
 cols[2].metric("Fréchet distance, Householder", f"{fd_hp:.3f}",
                delta=f"{fd_hp - fd_base:+.3f}", delta_color="inverse")
+cols = st.columns(3)
+cols[0].metric("re-render IoU, rendered images", f"{checks['iou_renders']:.3f}",
+               help="The ceiling: the regressor's own reading errors keep it below 1.")
+cols[1].metric("re-render IoU, base", f"{checks['iou'][0]:.3f}")
+cols[2].metric("re-render IoU, Householder", f"{checks['iou'][1]:.3f}",
+               delta=f"{checks['iou'][1] - checks['iou'][0]:+.3f}")
 figure(*readout_figure(hp.readout_cosines(G_hp, layer)), "householder_readout",
        caption="Both bases span the same k-dimensional subspace (each row's squared cosines sum to 1), but "
                "the SVD of a matrix with k equal singular values picks an arbitrary basis of it. The page "
                "reads directions from Q_in itself.")
-st.caption("FID's formula on the factor regressor's 64-d penultimate features, 500 generated vs 500 rendered "
-           "images: the paper's FID stand-in (Inception weights cannot be downloaded here). Shape mix after the "
-           f"fine-tune: {describe_mix(checks['mix'][1])}.")
+st.caption("Fréchet distance: FID's formula on the factor regressor's 64-d penultimate features, 500 generated "
+           "vs 500 rendered images, the paper's FID stand-in (Inception weights cannot be downloaded here). "
+           "Re-render IoU: the regressor reads each of 500 samples' factors, the renderer draws them, and the "
+           "two objects' masks are compared; soft, lopsided or star-shaped samples match no rendered shape. "
+           f"Shape mix after the fine-tune: {describe_mix(checks['mix'][1])}.")
 
 st.header("6 · Fine-tune a projector live")
 st.markdown("Start again from the base generator: attach projectors (SVD initialisation), then train G "

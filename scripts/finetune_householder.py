@@ -36,10 +36,10 @@ def load_regressor(path: Path = ASSETS / "factor_regressor.pt", device=None) -> 
 
 
 def scores(G, net, directions_of, n_layers: int, k: int) -> dict:
-    """Mean purity and MIG-style gap over all projector layers' k directions, and the feature FD."""
+    """Mean purity and MIG-style gap over all projector layers' k directions, the feature FD and re-render IoU."""
     M = np.concatenate([hp.factor_response(G, net, directions_of(layer), layer, n=48)[0] for layer in range(n_layers)])
     return {"purity": float(hp.purity(M).mean()), "mig_gap": float(hp.mig_gap(M).mean()),
-            "fd": hp.fidelity(G, net, n=1000)}
+            "fd": hp.fidelity(G, net, n=1000), "rerender_iou": hp.shape_fidelity(G, net, n=1000)}
 
 
 def main(argv=None) -> None:

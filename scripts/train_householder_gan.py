@@ -118,7 +118,7 @@ def balance_key(mix, fd: float) -> tuple:
 
 
 class Evaluator:
-    """Shape mix and feature Frechet distance of G_ema, read by the shipped factor regressor."""
+    """Shape mix, feature Frechet distance and re-render IoU of G_ema, read by the shipped factor regressor."""
 
     def __init__(self, path: Path, device, size: int):
         from core import householder as hp  # only runs that evaluate need the regressor
@@ -129,7 +129,8 @@ class Evaluator:
     def __call__(self, G_ema) -> dict:
         mix = self.hp.shape_mix(G_ema, self.net)
         return {"mix": [round(float(m), 4) for m in mix],
-                "fd": round(self.hp.fidelity(G_ema, self.net, real=self.real), 2)}
+                "fd": round(self.hp.fidelity(G_ema, self.net, real=self.real), 2),
+                "iou": round(self.hp.shape_fidelity(G_ema, self.net), 3)}
 
 
 def checkpoint(G, D, G_ema, opt_g, cfg, tc, run: dict) -> dict:
@@ -227,7 +228,7 @@ def main(argv=None) -> None:
             score = evaluate(G_ema)
             run["evals"].append({"step": step, "nimg": run["nimg"], **score})
             key = balance_key(score["mix"], score["fd"])
-            print(f"eval step {step} ({run['nimg'] / 1e6:.2f}M img) mix {score['mix']} fd {score['fd']}"
+            print(f"eval step {step} ({run['nimg'] / 1e6:.2f}M img) mix {score['mix']} fd {score['fd']} iou {score['iou']}"
                   + (" best" if best is None or key > best else ""), flush=True)
             if best is None or key > best:
                 best = key

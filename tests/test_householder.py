@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,10 @@ from core.stylegan import (Discriminator, GConfig, Generator, config_from_state,
                            discriminator_from_state, load_checkpoint, make_kernel, upfirdn2d)
 
 TINY = GConfig(size=16, style_dim=16, n_mlp=2, channels={4: 8, 8: 8, 16: 4})
+
+
+def hp_assets():
+    return Path(__file__).resolve().parent.parent / "assets" / "householder"
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +202,27 @@ def test_frechet_distance_closed_form():
     assert abs(hp.frechet_distance(a, b) - 6.0) < 0.3
 
 
+def test_object_mask_covers_a_circle_of_the_rendered_area():
+    circle = torch.tensor([[1, 1.0, 0.5, 0.5, 0.0, 0.3, 0.2]])  # largest circle, centred
+    area = float(hp.object_mask(shapes.render(circle) * 2 - 1).sum())
+    radius_px = shapes.RADIUS[1] * 32
+    assert area == pytest.approx(np.pi * radius_px**2, rel=0.1)  # pi r^2 up to the anti-aliased rim
+
+
+def test_rerender_iou_high_on_renders_low_on_broken_shapes():
+    """The shipped regressor redraws rendered shapes closely; the same shapes with half erased do not match."""
+    state = torch.load(hp_assets() / "factor_regressor.pt", weights_only=True)["state"]
+    net = hp.factor_net_from_state(state, device="cpu")
+    img, factors = shapes.sample(200, seed=3)
+    img = img * 2 - 1
+    assert float(hp.rerender_iou(net, img).mean()) > 0.85
+    centre_px = (shapes.CENTRE[0] + (shapes.CENTRE[1] - shapes.CENTRE[0]) * factors[:, 2]) * 32
+    left_half = torch.arange(32)[None, None, :] < centre_px[:, None, None]
+    erase = (hp.object_mask(img) & left_half)[:, None]
+    broken = torch.where(erase, img[:, :, :1, :1], img)  # the corner pixel is background
+    assert float(hp.rerender_iou(net, broken).mean()) < 0.65
+
+
 def test_factor_changes_circular_hue():
     probs = torch.tensor([[1.0, 0, 0]])
     a = {"shape": probs, "hue": torch.tensor([0.95]), "rotation": torch.tensor([0.0])}
@@ -306,7 +332,7 @@ def test_training_script_resumes_from_its_checkpoint(tmp_path):
     second = torch.load(ckpt, weights_only=True)
     assert second["step"] == 3 and second["d_restarts"] == [2]
     (scored,) = second["evals"]  # scored once, and as the only score so far also kept as the best
-    assert scored["step"] == 3 and sum(scored["mix"]) == pytest.approx(1, abs=1e-3) and scored["fd"] > 0
+    assert scored["step"] == 3 and sum(scored["mix"]) == pytest.approx(1, abs=1e-3) and scored["fd"] > 0 and 0 <= scored["iou"] <= 1
     assert torch.load(tmp_path / "train_latest_best.pt", weights_only=True)["step"] == 3
     trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "100", "--ckpt", str(ckpt), "--minutes", "1e-9"])
     assert torch.load(ckpt, weights_only=True)["step"] == 4  # out of time after one step, saved on the way out

@@ -21,6 +21,9 @@ def test_defaults_show_grids_responses_and_metrics():
     assert float(metric(at, "max |QᵀQ - I| (live)")) < 1e-4
     for label in ("SeFa mean purity", "Householder mean purity", "Fréchet distance, Householder"):
         assert 0 <= float(metric(at, label))
+    assert 0.85 < float(metric(at, "re-render IoU, rendered images")) <= 1  # the regressor's ceiling
+    for label in ("re-render IoU, base", "re-render IoU, Householder"):
+        assert 0 <= float(metric(at, label)) <= 1
     assert len(at.get("image")) >= 3  # samples + the two traversal grids
     mix = next(c.value for c in at.caption if c.value.startswith("Shape mix of 600 samples"))
     for name, label in (("base", "Base:"), ("Householder fine-tuned", "Householder fine-tune:")):
