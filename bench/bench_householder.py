@@ -6,6 +6,8 @@
 (c) one GAN training step (D step + G step, batch 16, R1 amortised) of the plain and the projector
     generator: the cost of the base training and of the fine-tune per step.
 (d) the Householder product: naive reflector loop (core.spectral) for k = 10 reflectors at n = 64.
+(e) the page's fidelity checks of one generator: feature Frechet distance and re-render IoU on 500
+    samples each (``fidelity``, ``shape_fidelity``), computed once per model and cached.
 
 Run: ``python bench/bench_householder.py`` from the repository root (about a minute).
 Prints figures only; "cpu/wall" below 1 means other load slowed the figure down.
@@ -76,6 +78,12 @@ def main() -> None:
                                   next(counter), tc)
         s, r = timed(step, repeat=16)
         print(f"(c) one training step, {name:9s} G, batch 16:         {s:.3f} s  cpu/wall {r:.2f}")
+
+    real = hp.real_features(net, 500)
+    s, r = timed(lambda: hp.fidelity(G, net, real=real), repeat=3)
+    print(f"(e) Frechet distance, 500 samples:                   {s:.2f} s  cpu/wall {r:.2f}")
+    s, r = timed(lambda: hp.shape_fidelity(G, net), repeat=3)
+    print(f"    re-render IoU, 500 samples:                      {s:.2f} s  cpu/wall {r:.2f}")
 
     V = torch.randn(64, 10)
     s, r = timed(lambda: householder_product(V), repeat=20)

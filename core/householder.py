@@ -328,16 +328,25 @@ def mig_gap(M: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- fidelity
 
-def shape_mix(G: Generator, net: FactorNet, n: int = 600, seed: int = 0) -> np.ndarray:
-    """Fraction of n samples the regressor reads as each shape (the renderer draws 1/3 of each).
+def generated(G: Generator, n: int, seed: int = 0) -> torch.Tensor:
+    """n samples (no truncation, fresh noise) in [-1, 1]: what every fidelity score below reads."""
+    with torch.no_grad():
+        w = sample_w(G, n, seed)
+        return G.synthesis(w[:, None].repeat(1, G.n_latent, 1), noise="random").clamp(-1, 1)
+
+
+def mix_of(net: FactorNet, img: torch.Tensor) -> np.ndarray:
+    """Fraction of the images the regressor reads as each shape (the renderer draws 1/3 of each).
 
     The readability check of the page: a GAN that dropped a shape (mode collapse) shows it here first.
     """
     with torch.no_grad():
-        w = sample_w(G, n, seed)
-        img = G.synthesis(w[:, None].repeat(1, G.n_latent, 1), noise="random").clamp(-1, 1)
         label = net(img)[:, :len(shapes.SHAPES)].argmax(1)
-    return np.bincount(label.cpu().numpy(), minlength=len(shapes.SHAPES)) / n
+    return np.bincount(label.cpu().numpy(), minlength=len(shapes.SHAPES)) / len(img)
+
+
+def shape_mix(G: Generator, net: FactorNet, n: int = 600, seed: int = 0) -> np.ndarray:
+    return mix_of(net, generated(G, n, seed))
 
 
 def object_mask(img: torch.Tensor) -> torch.Tensor:
@@ -370,10 +379,7 @@ def rerender_iou(net: FactorNet, img: torch.Tensor) -> torch.Tensor:
 
 def shape_fidelity(G: Generator, net: FactorNet, n: int = 500, seed: int = 0) -> float:
     """Mean re-render IoU of n samples (rendered images: about 0.9)."""
-    with torch.no_grad():
-        w = sample_w(G, n, seed)
-        fake = G.synthesis(w[:, None].repeat(1, G.n_latent, 1), noise="random").clamp(-1, 1)
-    return float(rerender_iou(net, fake).mean())
+    return float(rerender_iou(net, generated(G, n, seed)).mean())
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -393,13 +399,22 @@ def real_features(net: FactorNet, n: int = 500, seed: int = 1, size: int = 32, d
         return net.features(real).double().cpu().numpy()
 
 
+def feature_distance(net: FactorNet, img: torch.Tensor, real: np.ndarray) -> float:
+    with torch.no_grad():
+        return frechet_distance(net.features(img).double().cpu().numpy(), real)
+
+
 def fidelity(G: Generator, net: FactorNet, n: int = 500, seed: int = 0, real: np.ndarray | None = None) -> float:
     """Frechet distance between regressor features of n generated and n rendered images."""
     real = real_features(net, n, seed + 1, G.cfg.size, next(G.parameters()).device) if real is None else real
-    with torch.no_grad():
-        w = sample_w(G, n, seed)
-        fake = G.synthesis(w[:, None].repeat(1, G.n_latent, 1), noise="random").clamp(-1, 1)
-        return frechet_distance(net.features(fake).double().cpu().numpy(), real)
+    return feature_distance(net, generated(G, n, seed), real)
+
+
+def sample_scores(G: Generator, net: FactorNet, real: np.ndarray, n: int = 600, seed: int = 0) -> dict:
+    """Shape mix, feature Frechet distance and mean re-render IoU, all read off the same n samples."""
+    img = generated(G, n, seed)
+    return {"mix": mix_of(net, img), "fd": feature_distance(net, img, real),
+            "iou": float(rerender_iou(net, img).mean())}
 
 
 # ----------------------------------------------------------------------------- fine-tuning

@@ -30,6 +30,7 @@ COLS = 7                      # traversal steps per row (the official apply_fact
 MAX_UPLOAD_MB = 50            # the app's server.maxUploadSize
 RESPONSE_LATENTS = 24         # latents per direction in the factor response
 FT_SECONDS_PER_STEP = 0.7     # measured 0.66 s: one projector GAN step, batch 16, one thread (bench (c))
+QUALITY_SAMPLES = 600        # samples per generator behind the shape mix, Fréchet distance and re-render IoU
 MIN_SHAPE_SHARE = 0.2        # the renderer draws each of the 3 shapes 1/3 of the time; below this, a mode is missing
 CONTROLS = [
     Choice("layer", "Layer: the block's upsampling conv", LAYERS, "16x16",
@@ -64,7 +65,8 @@ DIFFERS = """
   StyleGAN2 code none). The initialisation uses the correct unit-lower geqrf vectors, so the start equals
   the trained top-k SVD (the official copy of the raw geqrf output does not).
 * **Metrics**: FID and PIPL need Inception / LPIPS weights that cannot be downloaded here; a Fréchet
-  distance on the factor regressor's features and a ground-truth factor response replace them.
+  distance on the factor regressor's features, a per-sample re-render IoU (is this a shape the renderer
+  could draw?) and a ground-truth factor response replace them.
 * **Read-out**: directions are the columns of Q_in, read from the Householder factor, never from an SVD
   of the fine-tuned A (its equal singular values make that an arbitrary rotation).
 """
@@ -89,12 +91,11 @@ def shipped():
 def quality(model_key: tuple) -> dict:
     """Live fidelity checks of both shipped generators: feature Fréchet distance, re-render IoU, shape mix."""
     _, _, _, G_base, G_hp, net = shipped()
-    real = hp.real_features(net, 500)
-    renders = shapes.sample(500, seed=1)[0] * 2 - 1
-    return {"fd": (hp.fidelity(G_base, net, real=real), hp.fidelity(G_hp, net, real=real)),
-            "iou": (hp.shape_fidelity(G_base, net), hp.shape_fidelity(G_hp, net)),
-            "iou_renders": float(hp.rerender_iou(net, renders).mean()),
-            "mix": (hp.shape_mix(G_base, net), hp.shape_mix(G_hp, net))}
+    real = hp.real_features(net, QUALITY_SAMPLES)
+    base, tuned = (hp.sample_scores(G, net, real, QUALITY_SAMPLES) for G in (G_base, G_hp))
+    renders = shapes.sample(QUALITY_SAMPLES, seed=1)[0] * 2 - 1
+    return {**{key: (base[key], tuned[key]) for key in ("fd", "iou", "mix")},
+            "iou_renders": float(hp.rerender_iou(net, renders).mean())}
 
 
 def describe_mix(mix) -> str:
@@ -180,7 +181,8 @@ cols[3].metric("rank k", k)
 st.image(grid_image(hp.sample_images(G_base, 4, 8, seed=123), zoom=2),
          caption="Random samples of the base generator (live, no truncation).")
 checks = quality((int(base["step"]), int(tuned["steps"])))
-st.caption("Shape mix of 600 samples as the factor regressor reads them (the renderer draws a third of each). "
+st.caption(f"Shape mix of {QUALITY_SAMPLES} samples as the factor regressor reads them (the renderer draws a third "
+           "of each). "
            f"Base: {describe_mix(checks['mix'][0])}. Householder fine-tune: {describe_mix(checks['mix'][1])}. "
            f"Re-render IoU (section 5): base {checks['iou'][0]:.2f}, rendered images {checks['iou_renders']:.2f}.")
 for name, mix in zip(("base", "Householder fine-tuned"), checks["mix"]):
@@ -270,10 +272,10 @@ figure(*readout_figure(hp.readout_cosines(G_hp, layer)), "householder_readout",
        caption="Both bases span the same k-dimensional subspace (each row's squared cosines sum to 1), but "
                "the SVD of a matrix with k equal singular values picks an arbitrary basis of it. The page "
                "reads directions from Q_in itself.")
-st.caption("Fréchet distance: FID's formula on the factor regressor's 64-d penultimate features, 500 generated "
-           "vs 500 rendered images, the paper's FID stand-in (Inception weights cannot be downloaded here). "
-           "Re-render IoU: the regressor reads each of 500 samples' factors, the renderer draws them, and the "
-           "two objects' masks are compared; soft, lopsided or star-shaped samples match no rendered shape. "
+st.caption(f"Fréchet distance: FID's formula on the factor regressor's 64-d penultimate features, {QUALITY_SAMPLES} "
+           f"generated vs {QUALITY_SAMPLES} rendered images, the paper's FID stand-in (Inception weights cannot be "
+           "downloaded here). Re-render IoU: the regressor reads each sample's factors, the renderer draws them, "
+           "and the two objects' masks are compared; soft, lopsided or star-shaped samples match no rendered shape. "
            f"Shape mix after the fine-tune: {describe_mix(checks['mix'][1])}.")
 
 st.header("6 · Fine-tune a projector live")

@@ -36,10 +36,11 @@ def load_regressor(path: Path = ASSETS / "factor_regressor.pt", device=None) -> 
 
 
 def scores(G, net, directions_of, n_layers: int, k: int) -> dict:
-    """Mean purity and MIG-style gap over all projector layers' k directions, the feature FD and re-render IoU."""
+    """Mean purity and MIG-style gap over all projector layers' k directions; FD, re-render IoU, shape mix."""
     M = np.concatenate([hp.factor_response(G, net, directions_of(layer), layer, n=48)[0] for layer in range(n_layers)])
+    sampled = hp.sample_scores(G, net, hp.real_features(net, 1000), n=1000)
     return {"purity": float(hp.purity(M).mean()), "mig_gap": float(hp.mig_gap(M).mean()),
-            "fd": hp.fidelity(G, net, n=1000), "rerender_iou": hp.shape_fidelity(G, net, n=1000)}
+            "fd": sampled["fd"], "rerender_iou": sampled["iou"], "shape_mix": sampled["mix"].tolist()}
 
 
 def main(argv=None) -> None:
@@ -85,8 +86,7 @@ def main(argv=None) -> None:
     result = {"base_step": ck["step"], "base_minutes": ck["train_seconds"] / 60, "finetune_steps": steps,
               "finetune_minutes": seconds / 60,
               "finetune_batch": args.batch, "finetune_lr": args.lr, "sefa_per_layer": before, "householder": after,
-              "orthogonality_error": hp.orthogonality_error(G_hp),
-              "shape_mix": {"base": hp.shape_mix(G_base, net).tolist(), "householder": hp.shape_mix(G_hp, net).tolist()}}
+              "orthogonality_error": hp.orthogonality_error(G_hp)}
     print(json.dumps(result, indent=1), flush=True)
     torch.save({"g_ema": half(G_hp.state_dict()), "g_cfg": ck["g_cfg"], "k": args.k, "steps": steps,
                 "batch": args.batch, "base_step": ck["step"], "finetune_seconds": seconds, "log": log, "result": result},

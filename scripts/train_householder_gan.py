@@ -124,13 +124,12 @@ class Evaluator:
         from core import householder as hp  # only runs that evaluate need the regressor
         self.hp = hp
         self.net = hp.factor_net_from_state(torch.load(path, map_location="cpu", weights_only=True)["state"], device)
-        self.real = hp.real_features(self.net, 500, size=size, device=device)
+        self.real = hp.real_features(self.net, 600, size=size, device=device)
 
     def __call__(self, G_ema) -> dict:
-        mix = self.hp.shape_mix(G_ema, self.net)
-        return {"mix": [round(float(m), 4) for m in mix],
-                "fd": round(self.hp.fidelity(G_ema, self.net, real=self.real), 2),
-                "iou": round(self.hp.shape_fidelity(G_ema, self.net), 3)}
+        score = self.hp.sample_scores(G_ema, self.net, self.real)
+        return {"mix": [round(float(m), 4) for m in score["mix"]], "fd": round(score["fd"], 2),
+                "iou": round(score["iou"], 3)}
 
 
 def checkpoint(G, D, G_ema, opt_g, cfg, tc, run: dict) -> dict:
