@@ -55,8 +55,9 @@ DIFFERS = """
   (0.56M images more, 2.17M in all). R1 gamma 0.05 every 16 steps, a compact residual discriminator, no
   path-length regulariser, style mixing 0.5 instead of 0.9. The paper's models saw tens of millions of images.
   **Quality**: the samples are squares, circles and triangles with soft, rounded corners, and some are
-  lopsided; about half of them are squares, a quarter each circles and triangles (section 1 shows the live
-  shape mix of both generators; the renderer draws a third of each). Every run first drew blobs, then
+  lopsided (section 5's re-render IoU scores this per sample, against the same score on rendered images);
+  about half of them are squares, a quarter each circles and triangles (section 1 shows the live shape mix
+  of both generators; the renderer draws a third of each). Every run first drew blobs, then
   drifted to mostly circles for a while (0.1M to 1M images) before the corners and the other shapes came
   back, so the scores below describe a young generator.
 * **Projector**: k reflectors per factor (they already reach every orthonormal k-frame) instead of the
