@@ -79,15 +79,15 @@ def main() -> None:
         s, r = timed(step, repeat=16)
         print(f"(c) one training step, {name:9s} G, batch 16:         {s:.3f} s  cpu/wall {r:.2f}")
 
+    V = torch.randn(64, 10)
+    s, r = timed(lambda: householder_product(V), repeat=20)
+    print(f"(d) householder_product, n 64, k 10:                 {1e3 * s:.2f} ms cpu/wall {r:.2f}")
+
     real = hp.real_features(net, 500)
     s, r = timed(lambda: hp.fidelity(G, net, real=real), repeat=3)
     print(f"(e) Frechet distance, 500 samples:                   {s:.2f} s  cpu/wall {r:.2f}")
     s, r = timed(lambda: hp.shape_fidelity(G, net), repeat=3)
     print(f"    re-render IoU, 500 samples:                      {s:.2f} s  cpu/wall {r:.2f}")
-
-    V = torch.randn(64, 10)
-    s, r = timed(lambda: householder_product(V), repeat=20)
-    print(f"(d) householder_product, n 64, k 10:                 {1e3 * s:.2f} ms cpu/wall {r:.2f}")
 
 
 if __name__ == "__main__":
