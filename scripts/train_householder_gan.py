@@ -227,8 +227,8 @@ def main(argv=None) -> None:
             score = evaluate(G_ema)
             run["evals"].append({"step": step, "nimg": run["nimg"], **score})
             key = balance_key(score["mix"], score["fd"])
-            print(f"eval step {step} ({run['nimg'] / 1e6:.2f}M img) mix {score['mix']} fd {score['fd']} iou {score['iou']}"
-                  + (" best" if best is None or key > best else ""), flush=True)
+            print(f"eval step {step} ({run['nimg'] / 1e6:.2f}M img) mix {score['mix']} fd {score['fd']} "
+                  f"iou {score['iou']}" + (" best" if best is None or key > best else ""), flush=True)
             if best is None or key > best:
                 best = key
                 atomic_save(checkpoint(G, D, G_ema, opt_g, cfg, tc, run), best_path)
