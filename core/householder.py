@@ -392,16 +392,19 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(ca + cb - 2 * covmean))
 
 
+def features_of(net: FactorNet, img: torch.Tensor) -> np.ndarray:
+    """The regressor's penultimate features (float64): the space of the Frechet distance. img in [-1, 1]."""
+    with torch.no_grad():
+        return net.features(img).double().cpu().numpy()
+
+
 def real_features(net: FactorNet, n: int = 500, seed: int = 1, size: int = 32, device=None) -> np.ndarray:
     """Regressor features of n rendered images: the reference side of the Frechet distance."""
-    real = shapes.sample(n, seed=seed, size=size, device=pick_device(device))[0] * 2 - 1
-    with torch.no_grad():
-        return net.features(real).double().cpu().numpy()
+    return features_of(net, shapes.sample(n, seed=seed, size=size, device=pick_device(device))[0] * 2 - 1)
 
 
 def feature_distance(net: FactorNet, img: torch.Tensor, real: np.ndarray) -> float:
-    with torch.no_grad():
-        return frechet_distance(net.features(img).double().cpu().numpy(), real)
+    return frechet_distance(features_of(net, img), real)
 
 
 def fidelity(G: Generator, net: FactorNet, n: int = 500, seed: int = 0, real: np.ndarray | None = None) -> float:

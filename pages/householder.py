@@ -92,9 +92,9 @@ def shipped():
 def quality(model_key: tuple) -> dict:
     """Live fidelity checks of both shipped generators: feature Fréchet distance, re-render IoU, shape mix."""
     _, _, _, G_base, G_hp, net = shipped()
-    real = hp.real_features(net, QUALITY_SAMPLES)
+    renders = shapes.sample(QUALITY_SAMPLES, seed=1)[0] * 2 - 1  # the reference for the FD and the IoU ceiling
+    real = hp.features_of(net, renders)
     base, tuned = (hp.sample_scores(G, net, real, QUALITY_SAMPLES) for G in (G_base, G_hp))
-    renders = shapes.sample(QUALITY_SAMPLES, seed=1)[0] * 2 - 1
     return {**{key: (base[key], tuned[key]) for key in ("fd", "iou", "mix")},
             "iou_renders": float(hp.rerender_iou(net, renders).mean())}
 

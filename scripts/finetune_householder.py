@@ -35,10 +35,10 @@ def load_regressor(path: Path = ASSETS / "factor_regressor.pt", device=None) -> 
     return hp.factor_net_from_state(torch.load(path, map_location="cpu", weights_only=True)["state"], device)
 
 
-def scores(G, net, directions_of, n_layers: int, k: int) -> dict:
+def scores(G, net, real, directions_of, n_layers: int) -> dict:
     """Mean purity and MIG-style gap over all projector layers' k directions; FD, re-render IoU, shape mix."""
     M = np.concatenate([hp.factor_response(G, net, directions_of(layer), layer, n=48)[0] for layer in range(n_layers)])
-    sampled = hp.sample_scores(G, net, hp.real_features(net, 1000), n=1000)
+    sampled = hp.sample_scores(G, net, real, n=len(real))
     return {"purity": float(hp.purity(M).mean()), "mig_gap": float(hp.mig_gap(M).mean()),
             "fd": sampled["fd"], "rerender_iou": sampled["iou"], "shape_mix": sampled["mix"].tolist()}
 
@@ -81,8 +81,9 @@ def main(argv=None) -> None:
     net = load_regressor()
     G_base = build_generator(cfg, ck["g_ema"], device="cpu")
     n_layers = len(G_base.projector_layers)
-    before = scores(G_base, net, lambda l: hp.sefa_layer(G_base, l, args.k)[0], n_layers, args.k)
-    after = scores(G_hp, net, lambda l: hp.householder_directions(G_hp, l), n_layers, args.k)
+    real = hp.real_features(net, 1000)
+    before = scores(G_base, net, real, lambda l: hp.sefa_layer(G_base, l, args.k)[0], n_layers)
+    after = scores(G_hp, net, real, lambda l: hp.householder_directions(G_hp, l), n_layers)
     result = {"base_step": ck["step"], "base_minutes": ck["train_seconds"] / 60, "finetune_steps": steps,
               "finetune_minutes": seconds / 60,
               "finetune_batch": args.batch, "finetune_lr": args.lr, "sefa_per_layer": before, "householder": after,

@@ -332,7 +332,8 @@ def test_training_script_resumes_from_its_checkpoint(tmp_path):
     second = torch.load(ckpt, weights_only=True)
     assert second["step"] == 3 and second["d_restarts"] == [2]
     (scored,) = second["evals"]  # scored once, and as the only score so far also kept as the best
-    assert scored["step"] == 3 and sum(scored["mix"]) == pytest.approx(1, abs=1e-3) and scored["fd"] > 0 and 0 <= scored["iou"] <= 1
+    assert scored["step"] == 3 and sum(scored["mix"]) == pytest.approx(1, abs=1e-3)
+    assert scored["fd"] > 0 and 0 <= scored["iou"] <= 1
     assert torch.load(tmp_path / "train_latest_best.pt", weights_only=True)["step"] == 3
     trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "100", "--ckpt", str(ckpt), "--minutes", "1e-9"])
     assert torch.load(ckpt, weights_only=True)["step"] == 4  # out of time after one step, saved on the way out
