@@ -361,6 +361,36 @@ def discriminator_from_state(state: dict, size: int) -> Discriminator:
     return D
 
 
+def widen_state(old: dict, fresh: dict) -> dict:
+    """Function-preserving widening (Net2Net's idea, Chen et al. 2016) of a G or D state to ``fresh``'s widths.
+
+    ``fresh`` is the state of a newly built, wider module. Every trained weight keeps its effective value
+    (stored weights are rescaled by sqrt(new fan-in / old fan-in), undoing the equalised-lr scale change);
+    new output channels keep their fresh initialisation; weights from new input channels into old outputs
+    start at zero. So the wider network computes exactly what the trained one did (demodulation included:
+    zero weights add nothing to its norms), and gradient descent grows the new channels from there.
+    Weights are (out, in, ...) or, for modulated convs, (1, out, in, ...); only widths change here.
+    """
+    wide = {}
+    for key, w_old in old.items():
+        w_new = fresh[key].clone().to(torch.float32)
+        if w_old.shape == w_new.shape:
+            wide[key] = w_old.float().clone()
+            continue
+        if any(n_old > n_new for n_old, n_new in zip(w_old.shape, w_new.shape)):
+            raise ValueError(f"{key}: {tuple(w_old.shape)} does not fit in {tuple(w_new.shape)} (widening only)")
+        o = 1 if w_old.ndim == 5 else 0  # where the output axis sits
+        if w_old.ndim >= 2:
+            n_in_old, n_in_new = w_old.shape[o + 1], w_new.shape[o + 1]
+            w_new.narrow(o, 0, w_old.shape[o]).narrow(o + 1, n_in_old, n_in_new - n_in_old).zero_()
+            old_part = w_old.float() * math.sqrt(n_in_new / n_in_old)
+        else:
+            old_part = w_old.float()
+        w_new[tuple(slice(0, n) for n in w_old.shape)] = old_part
+        wide[key] = w_new
+    return wide
+
+
 # ----------------------------------------------------------------------------- losses and one training step
 
 def d_logistic_loss(real_pred, fake_pred):

@@ -2,9 +2,13 @@
 
     OMP_NUM_THREADS=2 nohup nice -n 19 python scripts/train_householder_gan.py --threads 2 > /tmp/hh.log 2>&1 &
     python scripts/train_householder_gan.py --fresh --batch 128 --seed 1 --minutes 8 --eval-minutes 0.5  # GPU
+    python scripts/train_householder_gan.py --widen 32=64 --batch 128 --seed 3 --minutes 8 --eval-minutes 0.5
 
-Every ``--ckpt-minutes`` it atomically rewrites assets/householder/train_latest.pt (G_ema, G as its fp16
-difference from G_ema, D, G's Adam second moments in bf16, step count and cost so far) and
+``--widen`` grows G's and D's blocks at the given resolutions without changing what they compute
+(core.stylegan.widen_state), so a wider generator starts from the trained one instead of from blobs.
+
+Every ``--ckpt-minutes`` it atomically rewrites assets/householder/train_latest.pt (G_ema in fp16, G as its
+fp16 difference from that, D, G's Adam second moments in bf16, step count and cost so far) and
 train_samples.png (8x8 G_ema samples from fixed latents), and records both in assets/MANIFEST.tsv. To keep
 the page's folder under its 5 MB budget, D is stored in fp16 and its Adam moments are not kept: on resume
 D's Adam restarts (bias-corrected). Rerunning the same command continues from that checkpoint, on any
@@ -17,7 +21,11 @@ shipped factor regressor) and keeps the best-balanced one in ``--best``: every r
 three shapes as blobs, then drifted to mostly circles (from about 0.1M images), and only later came back
 with corners and all three shapes (after 0.6M images at batch 64, 1.1M at batch 128, on a GPU), so the last
 checkpoint is not always the one to keep. Past 2.2M images, CPU runs of ~0.1M more images with R1 gamma 0.01
-or 0.002, or at batch 256, left the re-render IoU within noise of batch 128 / gamma 0.05 (0.76-0.78).
+or 0.002, or at batch 256, left the re-render IoU within noise of batch 128 / gamma 0.05 (0.76-0.78). On an
+H200 (2026-11-28, four runs side by side from the 2.17M-image checkpoint, 7.5 min each), batch 128 reached
+IoU 0.79 by 3.0M images; batch 512 (lr 0.002 or 0.001) and 1024 reached 0.78-0.80 by 3.9-4.2M; 0.57M more
+at batch 128 (lr 0.002 or 0.001) stayed at 0.79 (rendered images: 0.91). The shipped checkpoint is that
+last batch-128 run (3.63M images, seed 2); more images at this width no longer buy sharper shapes.
 """
 from __future__ import annotations
 
@@ -38,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 from core import shapes  # noqa: E402
 from core.device import pick_device, seed_everything  # noqa: E402
 from core.stylegan import (Discriminator, GConfig, Generator, TrainConfig, d_channels_from_state,  # noqa: E402
-                           discriminator_from_state, make_optimizers, train_step)
+                           discriminator_from_state, make_optimizers, train_step, widen_state)
 from scripts import manifest  # noqa: E402
 
 ASSET_DIR = ROOT / "assets" / "householder"
@@ -70,21 +78,22 @@ def on_cpu(state: dict) -> dict:
 
 
 def half(state: dict) -> dict:
-    """fp16 copy for D: its weights are O(1) (no lr multiplier), where fp16's spacing is ~1/4 Adam step."""
+    """fp16 copy (folder budget). D's weights are O(1) (no lr multiplier), where fp16's spacing is ~1/4 Adam
+    step; G_ema's rounding is a one-off perturbation that the EMA forgets within a few half-lives on resume."""
     return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
 
 
 def g_minus_ema(G, G_ema) -> dict:
-    """G stored as its fp16 difference from G_ema (folder budget): the two differ only by recent updates,
-    so the difference keeps G far below one Adam step (lr 2e-3) of error, at half the bytes of fp32."""
-    ema = G_ema.state_dict()
-    return half({k: (v - ema[k]).cpu() for k, v in G.state_dict().items()})
+    """G stored as its fp16 difference from the fp16 G_ema (folder budget): the two differ only by recent
+    updates (and G_ema's rounding), so the difference keeps G far below one Adam step (lr 2e-3) of error."""
+    ema = half(G_ema.state_dict())
+    return half({k: (v - ema[k].float()).cpu() for k, v in G.state_dict().items()})
 
 
 def g_from_checkpoint(ck: dict) -> dict:
     if "g" in ck:  # checkpoints before 2026-11-27 kept G in fp32
         return ck["g"]
-    return {k: v + ck["g_minus_ema"][k].float() for k, v in ck["g_ema"].items()}
+    return {k: v.float() + ck["g_minus_ema"][k].float() for k, v in ck["g_ema"].items()}
 
 
 def atomic_save(obj, path: Path) -> None:
@@ -109,13 +118,15 @@ def save_png(arr: np.ndarray, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def balance_key(mix, fd: float) -> tuple:
-    """Which G_ema to keep: shapes balanced first (the rarest shape's share, saturating at 25 %), then low FD.
+def balance_key(mix, fd: float, iou: float = 0.0) -> tuple:
+    """Which G_ema to keep: shapes balanced first (the rarest shape's share, saturating at 20 %), then the
+    re-render IoU (to 0.01, about its noise on 600 samples), then low FD.
 
     Every run here first draws all three shapes as blobs and later may drift to mostly circles, so the
-    last checkpoint is not always the best one.
+    last checkpoint is not always the best one. IoU asks of each sample whether it is a shape the renderer
+    could have drawn, which is what a sharper generator improves; evals logged before it existed count 0.
     """
-    return (min(float(min(mix)), 0.25), -float(fd))
+    return (min(float(min(mix)), 0.20), round(float(iou), 2), -float(fd))
 
 
 class Evaluator:
@@ -136,7 +147,26 @@ class Evaluator:
 def checkpoint(G, D, G_ema, opt_g, cfg, tc, run: dict) -> dict:
     return {**run, "g_cfg": cfg.to_dict(), "batch": tc.batch, "lr": tc.lr, "r1_gamma": tc.r1_gamma,
             "ema_kimg": tc.ema_kimg, "g_minus_ema": g_minus_ema(G, G_ema), "d": half(on_cpu(D.state_dict())),
-            "g_ema": on_cpu(G_ema.state_dict()), "opt_g": compact_optimizer_state(opt_g)}
+            "g_ema": half(on_cpu(G_ema.state_dict())), "opt_g": compact_optimizer_state(opt_g)}
+
+
+def width_map(text: str) -> dict:
+    """'32=64,16=96' -> {32: 64, 16: 96}"""
+    return {int(res): int(width) for res, width in (pair.split("=") for pair in text.split(",") if pair)}
+
+
+def widened(G, D, G_ema, widths: dict, size: int) -> tuple:
+    """G, D and G_ema with the blocks at ``widths``' resolutions widened (never narrowed); same outputs."""
+    g_ch = {**G.cfg.channels, **{r: max(w, G.cfg.channels[r]) for r, w in widths.items()}}
+    d_old = d_channels_from_state(D.state_dict(), size)
+    d_ch = {**d_old, **{r: max(w, d_old[r]) for r, w in widths.items()}}
+    cfg = GConfig.from_dict({**G.cfg.to_dict(), "channels": g_ch})
+    fresh_g, fresh_d = Generator(cfg).state_dict(), Discriminator(size, d_ch).state_dict()  # new channels' init
+    G_w, G_ema_w, D_w = Generator(cfg), Generator(cfg).eval(), Discriminator(size, d_ch)
+    G_w.load_state_dict(widen_state(G.state_dict(), fresh_g))
+    G_ema_w.load_state_dict(widen_state(G_ema.state_dict(), fresh_g))  # the same new channels as G's
+    D_w.load_state_dict(widen_state(D.state_dict(), fresh_d))
+    return G_w, D_w, G_ema_w
 
 
 def parse_args(argv=None):
@@ -159,6 +189,9 @@ def parse_args(argv=None):
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--fresh-d", action="store_true",
                     help="keep G, G_ema and G's optimiser from the checkpoint; start a new D (e.g. a wider one)")
+    ap.add_argument("--widen", type=width_map, default={}, metavar="RES=WIDTH[,RES=WIDTH]",
+                    help="on resume, widen G's and D's blocks at these resolutions (e.g. 32=64), keeping what "
+                    "they compute (core.stylegan.widen_state); both optimisers restart")
     ap.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
     ap.add_argument("--ckpt", type=Path, default=CKPT, help="checkpoint to resume from and write "
                     "(samples go beside it; only the shipped path is recorded in the manifest)")
@@ -178,26 +211,34 @@ def main(argv=None) -> None:
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
 
-    cfg, tc = GConfig(), TrainConfig(batch=args.batch, lr=args.lr, r1_gamma=args.r1_gamma, ema_kimg=args.ema_kimg)
-    G, D = Generator(cfg).to(device), Discriminator(cfg.size).to(device)
+    resume = ckpt_path.exists() and not args.fresh
+    ck = torch.load(ckpt_path, map_location="cpu", weights_only=True) if resume else {}
+    cfg = GConfig.from_dict(ck["g_cfg"]) if resume else GConfig()
+    tc = TrainConfig(batch=args.batch, lr=args.lr, r1_gamma=args.r1_gamma, ema_kimg=args.ema_kimg)
+    G, D = Generator(cfg), Discriminator(cfg.size)
     G_ema = copy.deepcopy(G).eval()
-    opt_g, opt_d = make_optimizers(G, D, tc)
-    run = {"step": 0, "nimg": 0, "train_seconds": 0.0, "log": [], "d_restarts": [], "evals": []}
-    if ckpt_path.exists() and not args.fresh:
-        ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+    run = {"step": 0, "nimg": 0, "train_seconds": 0.0, "log": [], "d_restarts": [], "evals": [], "widened": []}
+    if resume:
         G.load_state_dict(g_from_checkpoint(ck)), G_ema.load_state_dict(ck["g_ema"])
-        restore_optimizer_state(opt_g, ck["opt_g"])  # Adam moves its state to the parameters' device
         if not args.fresh_d:
-            D = discriminator_from_state(ck["d"], cfg.size).to(device)
-            opt_d = make_optimizers(G, D, tc)[1]
-            if ck.get("opt_d"):  # older checkpoints kept D's second moments too
-                restore_optimizer_state(opt_d, ck["opt_d"])
+            D = discriminator_from_state(ck["d"], cfg.size)
         run = {key: ck.get(key, default) for key, default in run.items()}
         run["d_restarts"] = run["d_restarts"] + ([run["step"]] if args.fresh_d else [])
-        print(f"resumed at step {run['step']} ({run['train_seconds'] / 60:.1f} min trained) on {device}, D widths "
-              f"{d_channels_from_state(D.state_dict(), cfg.size)}", flush=True)
+    if resume and args.widen:
+        G, D, G_ema = widened(G, D, G_ema, args.widen, cfg.size)
+        cfg = G.cfg
+        run["widened"] = run["widened"] + [{"step": run["step"], "widths": args.widen}]
+    G, D, G_ema = G.to(device), D.to(device), G_ema.to(device)
+    opt_g, opt_d = make_optimizers(G, D, tc)
+    if resume and not args.widen:  # Adam moves its state to the parameters' device
+        restore_optimizer_state(opt_g, ck["opt_g"])
+        if ck.get("opt_d") and not args.fresh_d:  # older checkpoints kept D's second moments too
+            restore_optimizer_state(opt_d, ck["opt_d"])
+    if resume:
+        print(f"resumed at step {run['step']} ({run['train_seconds'] / 60:.1f} min trained) on {device}, G widths "
+              f"{cfg.channels}, D widths {d_channels_from_state(D.state_dict(), cfg.size)}", flush=True)
     evaluate = Evaluator(ASSET_DIR / "factor_regressor.pt", device, cfg.size) if args.eval_minutes > 0 else None
-    best = max((balance_key(e["mix"], e["fd"]) for e in run["evals"]), default=None)
+    best = max((balance_key(e["mix"], e["fd"], e.get("iou", 0.0)) for e in run["evals"]), default=None)
 
     def save(final: bool = False) -> None:
         atomic_save(checkpoint(G, D, G_ema, opt_g, cfg, tc, run), ckpt_path)
@@ -227,7 +268,7 @@ def main(argv=None) -> None:
         if evaluate and now - last_eval > args.eval_minutes * 60:
             score = evaluate(G_ema)
             run["evals"].append({"step": step, "nimg": run["nimg"], **score})
-            key = balance_key(score["mix"], score["fd"])
+            key = balance_key(score["mix"], score["fd"], score["iou"])
             print(f"eval step {step} ({run['nimg'] / 1e6:.2f}M img) mix {score['mix']} fd {score['fd']} "
                   f"iou {score['iou']}" + (" best" if best is None or key > best else ""), flush=True)
             if best is None or key > best:

@@ -301,20 +301,21 @@ def test_svd_readout_spans_the_householder_subspace(tiny_g):
     assert cos.shape == (3, 3) and np.allclose((cos**2).sum(1), 1.0, atol=1e-4)
 
 
-def test_best_checkpoint_prefers_balanced_shapes_over_low_fd():
+def test_best_checkpoint_prefers_balanced_shapes_then_iou_then_low_fd():
     from scripts.train_householder_gan import balance_key
-    circles_only, balanced = balance_key([0.02, 0.95, 0.03], 20.0), balance_key([0.3, 0.4, 0.3], 90.0)
+    circles_only, balanced = balance_key([0.02, 0.95, 0.03], 20.0, 0.9), balance_key([0.3, 0.4, 0.3], 90.0, 0.7)
     assert balanced > circles_only
-    assert balance_key([0.3, 0.4, 0.3], 50.0) > balanced  # among balanced generators, the lower FD wins
-    assert balance_key([0.26, 0.48, 0.26], 50.0) > balanced  # above 25 % a shape's share no longer counts
+    assert balance_key([0.3, 0.4, 0.3], 90.0, 0.75) > balanced  # among balanced generators, sharper shapes win
+    assert balance_key([0.3, 0.4, 0.3], 50.0, 0.701) > balanced  # IoU within its noise: the lower FD wins
+    assert balance_key([0.21, 0.58, 0.21], 50.0, 0.7) > balanced  # above 20 % a shape's share no longer counts
 
 
 def test_checkpoint_keeps_g_as_a_small_fp16_difference_from_g_ema():
-    from scripts.train_householder_gan import g_from_checkpoint, g_minus_ema
+    from scripts.train_householder_gan import g_from_checkpoint, g_minus_ema, half
     G, G_ema = Generator(TINY), Generator(TINY)
     G_ema.load_state_dict({k: v + 0.05 * torch.randn_like(v) for k, v in G.state_dict().items()})
-    ck = {"g_ema": G_ema.state_dict(), "g_minus_ema": g_minus_ema(G, G_ema)}
-    assert all(v.dtype == torch.float16 for v in ck["g_minus_ema"].values())
+    ck = {"g_ema": half(G_ema.state_dict()), "g_minus_ema": g_minus_ema(G, G_ema)}  # as the trainer saves them
+    assert all(v.dtype == torch.float16 for v in [*ck["g_ema"].values(), *ck["g_minus_ema"].values()])
     for key, value in g_from_checkpoint(ck).items():  # far below one Adam step (lr 2e-3)
         assert (value - G.state_dict()[key]).abs().max() < 1e-4, key
 
@@ -326,7 +327,7 @@ def test_training_script_resumes_from_its_checkpoint(tmp_path):
     trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "2", "--ckpt", str(ckpt)])
     first = torch.load(ckpt, weights_only=True)
     assert first["step"] == 2 and ckpt.with_suffix(".png").exists()
-    assert all(v.dtype == torch.float16 for v in first["d"].values())  # D kept in fp16 (folder budget)
+    assert all(v.dtype == torch.float16 for v in [*first["d"].values(), *first["g_ema"].values()])  # budget
     trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "3", "--ckpt", str(ckpt), "--fresh-d",
                   "--eval-minutes", "1e-9"])
     second = torch.load(ckpt, weights_only=True)
@@ -338,3 +339,36 @@ def test_training_script_resumes_from_its_checkpoint(tmp_path):
     trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "100", "--ckpt", str(ckpt), "--minutes", "1e-9"])
     assert torch.load(ckpt, weights_only=True)["step"] == 4  # out of time after one step, saved on the way out
     assert second["train_seconds"] >= first["train_seconds"]
+
+
+def test_widening_keeps_what_g_and_d_compute():
+    """Net2Net-style widening: the wider G and D give the same outputs; the new channels are really there."""
+    from core.stylegan import widen_state
+    torch.manual_seed(0)
+    G, D = Generator(TINY), Discriminator(TINY.size)
+    wide_cfg = GConfig.from_dict({**TINY.to_dict(), "channels": {**TINY.channels, TINY.size: 24}})
+    d_widths = {**d_channels_from_state(D.state_dict(), TINY.size), TINY.size: 96}
+    G_wide, D_wide = Generator(wide_cfg), Discriminator(TINY.size, d_widths)
+    G_wide.load_state_dict(widen_state(G.state_dict(), G_wide.state_dict()))
+    D_wide.load_state_dict(widen_state(D.state_dict(), D_wide.state_dict()))
+    w = G.mapping(torch.randn(4, TINY.style_dim))[:, None].repeat(1, G.n_latent, 1)
+    with torch.no_grad():
+        assert torch.allclose(G.synthesis(w, "const"), G_wide.synthesis(w, "const"), atol=1e-5)
+        x = torch.randn(4, 3, TINY.size, TINY.size)
+        assert torch.allclose(D(x), D_wide(x), atol=1e-5)
+    with pytest.raises(ValueError, match="widening only"):
+        widen_state(G_wide.state_dict(), G.state_dict())
+    assert G_wide.to_rgbs[-1].conv.weight.shape[2] == 24 and sum(p.numel() for p in G_wide.parameters()) > \
+        sum(p.numel() for p in G.parameters())
+
+
+def test_training_script_widens_on_resume(tmp_path):
+    from scripts import train_householder_gan as trainer
+    ckpt = tmp_path / "train_latest.pt"
+    trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "1", "--ckpt", str(ckpt)])
+    trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "2", "--ckpt", str(ckpt), "--widen", "32=48"])
+    wide = torch.load(ckpt, weights_only=True)
+    assert wide["step"] == 2 and wide["g_cfg"]["channels"][32] == 48 and wide["widened"] == [{"step": 1,
+                                                                                                "widths": {32: 48}}]
+    assert d_channels_from_state(wide["d"], 32)[32] == 48
+    assert trainer.width_map("32=64,16=96") == {32: 64, 16: 96}
