@@ -51,20 +51,23 @@ CONTROLS = [
 DIFFERS = """
 * **Generator and data**: a ~270k-parameter StyleGAN2 (rosinality's layout: mapping MLP, modulated and
   demodulated 3x3 convs, noise, ToRGB skips) trained here on 32x32 rendered shapes, instead of pretrained
-  FFHQ / LSUN models: 11 minutes on one H200 GPU (1.6M images, batch 128), then 4.3 hours on a 2-core CPU
-  (0.56M images more, 2.17M in all). R1 gamma 0.05 every 16 steps, a compact residual discriminator, no
+  FFHQ / LSUN models: 3.63M images at batch 128 (23 minutes on one H200 GPU for 3.1M of them, 4.3 hours
+  on a 2-core CPU for 0.56M). R1 gamma 0.05 every 16 steps, a compact residual discriminator, no
   path-length regulariser, style mixing 0.5 instead of 0.9. The paper's models saw tens of millions of images.
-  **Quality**: the samples are squares, circles and triangles with soft, rounded corners, and some are
-  lopsided (section 5's re-render IoU scores this per sample, against the same score on rendered images);
-  about half of them are squares, a quarter each circles and triangles (section 1 shows the live shape mix
-  of both generators; the renderer draws a third of each). Every run first drew blobs, then
+  **Quality**: the samples are squares, circles and triangles with soft corners; some are lopsided, and
+  some squares come out as four-pointed stars (section 5's re-render IoU scores this per sample, against
+  the same score on rendered images). About half of them are squares, a quarter each circles and triangles
+  (section 1 shows the live shape mix of both generators; the renderer draws a third of each). Past 3M
+  images the IoU stopped rising (about 0.79, renders 0.91) at every batch size tried (128 to 1024); our
+  untested guess is this small generator's capacity (32 channels at 32x32). Every run first drew blobs, then
   drifted to mostly circles for a while (0.1M to 1M images) before the corners and the other shapes came
   back, so the scores below describe a young generator.
 * **Projector**: k reflectors per factor (they already reach every orthonormal k-frame) instead of the
   official full n x n products; a fixed scalar gain (the mean top-k singular value of the trained A) keeps
   the k singular values equal but at the trained scale (the StyleGAN3 code keeps a 1/sqrt(512) gain, the
   StyleGAN2 code none). The initialisation uses the correct unit-lower geqrf vectors, so the start equals
-  the trained top-k SVD (the official copy of the raw geqrf output does not).
+  the trained top-k SVD (the official copy of the raw geqrf output does not). The fine-tune runs at half the
+  base's learning rate: at the full rate this base lost triangles and doubled its Fréchet distance.
 * **Metrics**: FID and PIPL need Inception / LPIPS weights that cannot be downloaded here; a Fréchet
   distance on the factor regressor's features, a per-sample re-render IoU (is this a shape the renderer
   could draw?) and a ground-truth factor response replace them.
