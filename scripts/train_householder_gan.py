@@ -224,13 +224,17 @@ def main(argv=None) -> None:
             D = discriminator_from_state(ck["d"], cfg.size)
         run = {key: ck.get(key, default) for key, default in run.items()}
         run["d_restarts"] = run["d_restarts"] + ([run["step"]] if args.fresh_d else [])
-    if resume and args.widen:
-        G, D, G_ema = widened(G, D, G_ema, args.widen, cfg.size)
-        cfg = G.cfg
-        run["widened"] = run["widened"] + [{"step": run["step"], "widths": args.widen}]
+    grew = False
+    if resume and args.widen:  # rerunning the same --widen command later just continues
+        G_w, D_w, G_ema_w = widened(G, D, G_ema, args.widen, cfg.size)
+        grew = sum(p.numel() for p in [*G_w.parameters(), *D_w.parameters()]) > \
+            sum(p.numel() for p in [*G.parameters(), *D.parameters()])
+        if grew:
+            G, D, G_ema, cfg = G_w, D_w, G_ema_w, G_w.cfg
+            run["widened"] = run["widened"] + [{"step": run["step"], "widths": args.widen}]
     G, D, G_ema = G.to(device), D.to(device), G_ema.to(device)
     opt_g, opt_d = make_optimizers(G, D, tc)
-    if resume and not args.widen:  # Adam moves its state to the parameters' device
+    if resume and not grew:  # Adam moves its state to the parameters' device
         restore_optimizer_state(opt_g, ck["opt_g"])
         if ck.get("opt_d") and not args.fresh_d:  # older checkpoints kept D's second moments too
             restore_optimizer_state(opt_d, ck["opt_d"])

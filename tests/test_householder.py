@@ -371,4 +371,8 @@ def test_training_script_widens_on_resume(tmp_path):
     assert wide["step"] == 2 and wide["g_cfg"]["channels"][32] == 48 and wide["widened"] == [{"step": 1,
                                                                                                 "widths": {32: 48}}]
     assert d_channels_from_state(wide["d"], 32)[32] == 48
+    trainer.main(["--threads", "1", "--batch", "4", "--max-steps", "3", "--ckpt", str(ckpt), "--widen", "32=48"])
+    again = torch.load(ckpt, weights_only=True)  # the same command again: continues, widens nothing more
+    adam_steps = lambda ck: float(next(iter(ck["opt_g"]["state"].values()))["step"])  # noqa: E731
+    assert again["step"] == 3 and len(again["widened"]) == 1 and adam_steps(again) == adam_steps(wide) + 1
     assert trainer.width_map("32=64,16=96") == {32: 64, 16: 96}
