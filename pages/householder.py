@@ -56,7 +56,7 @@ DIFFERS = """
   path-length regulariser, style mixing 0.5 instead of 0.9. The paper's models saw tens of millions of images.
   **Quality**: the samples are squares, circles and triangles with soft corners; some are lopsided, and
   some squares come out as four-pointed stars (section 5's re-render IoU scores this per sample, against
-  the same score on rendered images). About half of them are squares, a quarter each circles and triangles
+  the same score on rendered images). About half of them are squares, a quarter circles, a fifth triangles
   (section 1 shows the live shape mix of both generators; the renderer draws a third of each). Past 3M
   images the IoU stopped rising (about 0.79, renders 0.91) at every batch size tried (128 to 1024); our
   untested guess is this small generator's capacity (32 channels at 32x32). Every run first drew blobs, then
