@@ -88,6 +88,8 @@ def main() -> None:
     print(f"(e) Frechet distance, 500 samples:                   {s:.2f} s  cpu/wall {r:.2f}")
     s, r = timed(lambda: hp.shape_fidelity(G, net), repeat=3)
     print(f"    re-render IoU, 500 samples:                      {s:.2f} s  cpu/wall {r:.2f}")
+    s, r = timed(lambda: hp.shape_scores(G, net, 300, truncation=0.7), repeat=3)
+    print(f"    shape mix + IoU at psi 0.7, 300 samples (page):  {s:.2f} s  cpu/wall {r:.2f}")
 
 
 if __name__ == "__main__":

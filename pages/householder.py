@@ -102,6 +102,12 @@ def quality(model_key: tuple) -> dict:
             "iou_renders": float(hp.rerender_iou(net, renders).mean())}
 
 
+@st.cache_data(max_entries=8, ttl=6 * 3600, show_spinner=False)
+def truncated_scores(truncation: float, model_key: tuple) -> tuple:
+    """Shape mix and re-render IoU of the base at this psi (half the samples of ``quality``: one per psi)."""
+    return hp.shape_scores(shipped()[3], shipped()[5], QUALITY_SAMPLES // 2, truncation=truncation)
+
+
 def describe_mix(mix) -> str:
     return ", ".join(f"{share:.0%} {name}s" for name, share in zip(shapes.SHAPES, mix))
 
@@ -186,8 +192,7 @@ st.image(grid_image(hp.sample_images(G_base, 4, 8, seed=123), zoom=2),
          caption="Random samples of the base generator (live, no truncation).")
 checks = quality((int(base["step"]), int(tuned["steps"])))
 st.caption(f"Shape mix of {QUALITY_SAMPLES} samples as the factor regressor reads them (the renderer draws a third "
-           "of each). "
-           f"Base: {describe_mix(checks['mix'][0])}. Householder fine-tune: {describe_mix(checks['mix'][1])}. "
+           f"of each). Base: {describe_mix(checks['mix'][0])}. Householder fine-tune: {describe_mix(checks['mix'][1])}. "
            f"Re-render IoU (section 5): base {checks['iou'][0]:.2f}, rendered images {checks['iou_renders']:.2f}.")
 for name, mix in zip(("base", "Householder fine-tuned"), checks["mix"]):
     rarest = int(np.argmin(mix))
@@ -229,9 +234,12 @@ grid_hp = hp.traverse(G_hp, directions(G_hp, "householder", layer, k)[j], layer,
 left, right = st.columns(2)
 left.image(grid_image(grid_sefa), caption=f"SeFa ({method}) direction {j}: base generator")
 right.image(grid_image(grid_hp), caption=f"Householder direction {j}: fine-tuned generator")
+psi_mix, psi_iou = truncated_scores(values["truncation"], (int(base["step"]), int(tuned["steps"])))
 st.caption(f"Rows: latents (seed {values['seed']}, psi {values['truncation']:g}); columns: "
            f"{COLS} steps from -{values['reach']:g} to +{values['reach']:g} std of v.w. "
-           f"One {values['rows']}x{COLS} grid rendered in {grid_seconds:.2f} s.")
+           f"One {values['rows']}x{COLS} grid rendered in {grid_seconds:.2f} s. Truncation pulls every latent "
+           f"toward the mean one: at psi {values['truncation']:g} the base draws {describe_mix(psi_mix)} (re-render "
+           f"IoU {psi_iou:.2f}); at psi 1, {describe_mix(checks['mix'][0])} ({checks['iou'][0]:.2f}).")
 
 st.header("4 · Which factors does each direction move?")
 st.markdown(f"For every direction, {RESPONSE_LATENTS} latents are pushed 2 std back and forth along it, and the factor "
@@ -279,7 +287,8 @@ figure(*readout_figure(hp.readout_cosines(G_hp, layer)), "householder_readout",
 st.caption(f"Fréchet distance: FID's formula on the factor regressor's 64-d penultimate features, {QUALITY_SAMPLES} "
            f"generated vs {QUALITY_SAMPLES} rendered images, the paper's FID stand-in (Inception weights cannot be "
            "downloaded here). Re-render IoU: the regressor reads each sample's factors, the renderer draws them, "
-           "and the two objects' masks are compared; soft, lopsided or star-shaped samples match no rendered shape. "
+           "and the two objects' masks are compared: soft, lopsided or star-shaped samples match no rendered shape, "
+           "but a round blob matches a circle (the shape mix catches a generator that draws only those). "
            f"Shape mix after the fine-tune: {describe_mix(checks['mix'][1])}.")
 
 st.header("6 · Fine-tune a projector live")
@@ -309,8 +318,7 @@ if run is not None:
 st.header("7 · Bring your own StyleGAN2")
 st.markdown("Upload a rosinality stylegan2-pytorch checkpoint (`.pt`, only `g_ema` is read) for its "
             "global SeFa directions and a traversal on the CPU (up to 50 MB, the app's upload limit). "
-            "It is read with "
-            "`torch.load(weights_only=True)`: no code in the file can run. NVlabs `.pkl` files embed "
+            "It is read with `torch.load(weights_only=True)`: no code in the file can run. NVlabs `.pkl` files embed "
             "Python source and are refused.")
 upload = st.file_uploader("rosinality StyleGAN2 checkpoint", type=["pt", "pth", "pkl"], key="upload")
 if upload is not None:

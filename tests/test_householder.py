@@ -188,6 +188,13 @@ def test_traverse_shape_and_zero_step_identity(tiny_g):
     assert np.allclose(grid[:, 1], base[:, 0], atol=1e-6)
 
 
+def test_generated_truncation_pulls_samples_to_the_mean_latent(tiny_g):
+    """psi = 0 maps every latent to the mean w: one image (noise weights start at 0); psi = 1 varies."""
+    same, varied = hp.generated(tiny_g, 4, seed=1, truncation=0.0), hp.generated(tiny_g, 4, seed=1)
+    assert torch.allclose(same, same[:1].expand_as(same), atol=1e-6)
+    assert (varied - varied[:1]).abs().max() > 1e-3
+
+
 def test_purity_and_mig_closed_forms():
     M = np.array([[1.0, 0, 0], [0.5, 0.5, 0]])
     assert np.allclose(hp.purity(M), [1.0, 0.5])

@@ -37,6 +37,14 @@ def test_defaults_show_grids_responses_and_metrics():
             assert rarest_share <= 20 and f"under-draws {rarest}s ({rarest_share}%" in warned[0]
         else:
             assert rarest_share >= 20
+    # the traversal caption scores the grid's own truncation live: a full shape mix and an IoU per psi
+    trunc = next(c.value for c in at.caption if "Truncation pulls every latent" in c.value)
+    parts = trunc.split("at psi ")[1:]
+    assert len(parts) == 2  # the chosen psi, then psi 1
+    for part in parts:
+        shares = [int(p) for p in re.findall(r"(\d+)% (?:square|circle|triangle)s", part)]
+        assert len(shares) == 3 and abs(sum(shares) - 100) <= 2
+        assert 0 < float(re.search(r"\((?:re-render IoU )?(\d\.\d+)\)", part).group(1)) <= 1
     assert not at.exception
 
 
