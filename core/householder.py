@@ -207,6 +207,12 @@ def traverse(G: Generator, direction: np.ndarray, layer: int | None, steps: np.n
     return img.reshape(rows, len(t), *img.shape[1:]).cpu().numpy()
 
 
+def rendered_images(rows: int, cols: int, seed: int = 0) -> np.ndarray:
+    """(rows, cols, H, W, 3) images straight from the renderer in [0, 1]: what the generator learns to draw."""
+    img = shapes.sample(rows * cols, seed, device="cpu")[0].permute(0, 2, 3, 1).numpy()
+    return img.reshape(rows, cols, *img.shape[1:])
+
+
 def sample_images(G: Generator, rows: int, cols: int, seed: int = 0, truncation: float = 1.0) -> np.ndarray:
     """(rows, cols, H, W, 3) random samples in [0, 1] with the stored noise."""
     w = sample_w(G, rows * cols, seed, truncation)

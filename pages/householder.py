@@ -130,17 +130,16 @@ def responses(G_base, G_hp, net, layer, sefa_kind, truncation, k, progress):
 
 
 paper_header(PAPER)
-st.markdown(
-    "SeFa finds a GAN's semantic directions in closed form: the style of every modulated conv is "
-    "`s = A w + b`, so the directions that change s the most are the top right singular vectors of A. "
-    "The Householder Projector paper argues that A is neither orthogonal nor low-rank, so these "
-    "directions mix several attributes and most of them do little. It replaces A by "
-    "`Q_out[:, :k] Q_in[:k, :]`, with each Q a product of Householder reflections `H(v) = I - 2vvᵀ/|v|²`: "
-    "exactly orthogonal, rank k, all k singular values equal. A short fine-tune with the unchanged GAN "
-    "loss then lets the generator put one attribute on each direction. No pretrained StyleGAN can be "
-    "downloaded here, so this page runs on a small StyleGAN2 trained by the project on rendered shapes, "
-    "whose true factors (shape, size, position, rotation, colour, background) are known: a factor "
-    "regressor measures what each direction really changes.")
+st.markdown("SeFa finds a GAN's semantic directions in closed form: the style of every modulated conv is "
+            "`s = A w + b`, so the directions that change s the most are the top right singular vectors of A. "
+            "The Householder Projector paper argues that A is neither orthogonal nor low-rank, so these "
+            "directions mix several attributes and most of them do little. It replaces A by "
+            "`Q_out[:, :k] Q_in[:k, :]`, with each Q a product of Householder reflections `H(v) = I - 2vvᵀ/|v|²`: "
+            "exactly orthogonal, rank k, all k singular values equal. A short fine-tune with the unchanged GAN "
+            "loss then lets the generator put one attribute on each direction. No pretrained StyleGAN can be "
+            "downloaded here, so this page runs on a small StyleGAN2 trained by the project on rendered shapes, "
+            "whose true factors (shape, size, position, rotation, colour, background) are known: a factor "
+            "regressor measures what each direction really changes.")
 st.latex(r"\text{SeFa: } n^\star_j = v_j(A),\; A = U\Sigma V^\top \qquad "
          r"\text{HP: } A = Q_{out}[:, :k]\,Q_{in}[:, :k]^\top,\; "
          r"Q = \prod_i \Big(I - 2\frac{v_i v_i^\top}{\|v_i\|^2}\Big)")
@@ -163,8 +162,7 @@ explainers(
 3. Step through **Direction index** and watch the strength panel: SeFa's directions are ranked by
    singular value, the Householder ones all have the same singular value.
 4. Run the **live fine-tune** and check that |QᵀQ - I| stays at float32 round-off whatever the steps.
-""",
-    differs=DIFFERS)
+""", differs=DIFFERS)
 
 values = controls(CONTROLS)
 layer, j, k_sefa = LAYERS.index(values["layer"]), int(values["direction"]), 10
@@ -188,8 +186,10 @@ ft_share = tuned["steps"] * ft_batch / max(base["step"] * base["batch"], 1)  # i
 cols[2].metric("Householder fine-tune steps", f"{tuned['steps']:,}",
                help=f"batch {ft_batch}: {ft_share:.1%} of the base's training images")
 cols[3].metric("rank k", k)
-st.image(grid_image(hp.sample_images(G_base, 4, 8, seed=123), zoom=2),
-         caption="Random samples of the base generator (live, no truncation).")
+left, right = st.columns(2)
+left.image(grid_image(hp.sample_images(G_base, 4, 8, seed=123), zoom=2),
+           caption="Random samples of the base generator (live, no truncation).")
+right.image(grid_image(hp.rendered_images(4, 8, seed=123), zoom=2), caption="Rendered training images, for comparison.")
 checks = quality((int(base["step"]), int(tuned["steps"])))
 st.caption(f"Shape mix of {QUALITY_SAMPLES} samples as the factor regressor reads them (the renderer draws a third "
            f"of each). Base: {describe_mix(checks['mix'][0])}. Householder fine-tune: {describe_mix(checks['mix'][1])}. "

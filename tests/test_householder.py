@@ -195,6 +195,11 @@ def test_generated_truncation_pulls_samples_to_the_mean_latent(tiny_g):
     assert (varied - varied[:1]).abs().max() > 1e-3
 
 
+def test_rendered_images_grid_is_the_renderer_row_by_row():
+    grid, img = hp.rendered_images(2, 3, seed=4), shapes.sample(6, seed=4)[0]
+    assert grid.shape == (2, 3, 32, 32, 3) and np.allclose(grid[1, 2], img[5].permute(1, 2, 0).numpy())
+
+
 def test_purity_and_mig_closed_forms():
     M = np.array([[1.0, 0, 0], [0.5, 0.5, 0]])
     assert np.allclose(hp.purity(M), [1.0, 0.5])
