@@ -59,9 +59,9 @@ DIFFERS = """
   the same score on rendered images). About half of them are squares, a quarter circles, a fifth triangles
   (section 1 shows the live shape mix of both generators; the renderer draws a third of each). Past 3M
   images the IoU stopped rising (about 0.79, renders 0.91) at every batch size tried (128 to 1024); our
-  untested guess is this small generator's capacity (32 channels at 32x32). Every run first drew blobs, then
-  drifted to mostly circles for a while (0.1M to 1M images) before the corners and the other shapes came
-  back, so the scores below describe a young generator.
+  untested guess is the capacity of this small GAN (32 channels at 32x32 in G and D). Every run first drew
+  blobs, then drifted to mostly circles for a while (0.1M to 1M images) before the corners and the other
+  shapes came back, so the trainer keeps the checkpoint with the best-balanced shape mix, not the last one.
 * **Projector**: k reflectors per factor (they already reach every orthonormal k-frame) instead of the
   official full n x n products; a fixed scalar gain (the mean top-k singular value of the trained A) keeps
   the k singular values equal but at the trained scale (the StyleGAN3 code keeps a 1/sqrt(512) gain, the
@@ -199,8 +199,8 @@ for name, mix in zip(("base", "Householder fine-tuned"), checks["mix"]):
     if mix[rarest] < MIN_SHAPE_SHARE:
         st.warning(f"The shipped {name} generator under-draws {shapes.SHAPES[rarest]}s ({mix[rarest]:.0%} of its "
                    "samples, a third of the training images): a partial mode collapse, so the comparisons below "
-                   "see fewer of them than the data has. Training continues across sessions.",
-                   icon=":material/hourglass:")
+                   "see fewer of them than the data has (What differs says how far training went).",
+                   icon=":material/warning:")
 figure(*gan_loss_figure(base["log"], "Base generator training: GAN losses"), "householder_training",
        caption="Losses of the base training run (non-saturating logistic G loss, logistic D loss with lazy R1), "
                "as logged in the checkpoint.")
