@@ -49,19 +49,18 @@ CONTROLS = [
     Slider("seed", "Latent seed", 0, 99, 0, 1),
 ]
 DIFFERS = """
-* **Generator and data**: a ~270k-parameter StyleGAN2 (rosinality's layout: mapping MLP, modulated and
-  demodulated 3x3 convs, noise, ToRGB skips) trained here on 32x32 rendered shapes, instead of pretrained
-  FFHQ / LSUN models: 3.63M images at batch 128 (23 minutes on one H200 GPU for 3.1M of them, 4.3 hours
-  on a 2-core CPU for 0.56M). R1 gamma 0.05 every 16 steps, a compact residual discriminator, no
-  path-length regulariser, style mixing 0.5 instead of 0.9. The paper's models saw tens of millions of images.
-  **Quality**: the samples are squares, circles and triangles with soft corners; some are lopsided, and
-  some squares come out as four-pointed stars (section 5's re-render IoU scores this per sample, against
-  the same score on rendered images). About half of them are squares, a quarter circles, a fifth triangles
-  (section 1 shows the live shape mix of both generators; the renderer draws a third of each). Past 3M
-  images the IoU stopped rising (about 0.79, renders 0.91) at every batch size tried (128 to 1024); our
-  untested guess is the capacity of this small GAN (32 channels at 32x32 in G and D). Every run first drew
-  blobs, then drifted to mostly circles for a while (0.1M to 1M images) before the corners and the other
-  shapes came back, so the trainer keeps the checkpoint with the best-balanced shape mix, not the last one.
+* **Generator and data**: a ~270k-parameter StyleGAN2 (rosinality's layout: mapping MLP, modulated and demodulated
+  3x3 convs, noise, ToRGB skips) trained here on 32x32 rendered shapes, instead of pretrained FFHQ / LSUN models:
+  3.63M images at batch 128 (23 minutes on one H200 GPU for 3.1M of them, 4.3 hours on a 2-core CPU for 0.56M). R1
+  gamma 0.05 every 16 steps, a compact residual discriminator, no path-length regulariser, style mixing 0.5 instead
+  of 0.9. The paper's models saw tens of millions of images. **Quality**: the samples are squares, circles and
+  triangles with soft corners; some are lopsided, and some squares come out as four-pointed stars (section 5's
+  re-render IoU scores this per sample, against the same score on rendered images). About half of them are squares,
+  a quarter circles, a fifth triangles (section 1 shows the live shape mix of both generators; the renderer draws a
+  third of each). Past 3M images the IoU stopped rising (about 0.79, renders 0.91) at every batch size tried (128 to
+  1024); our untested guess is the capacity of this small GAN (32 channels at 32x32 in G and D). Every run first
+  drew blobs, then drifted to mostly circles for a while (0.1M to 1M images) before the corners and the other shapes
+  came back, so the trainer keeps the checkpoint with the best-balanced shape mix, not the last one.
 * **Projector**: k reflectors per factor (they already reach every orthonormal k-frame) instead of the
   official full n x n products; a fixed scalar gain (the mean top-k singular value of the trained A) keeps
   the k singular values equal but at the trained scale (the StyleGAN3 code keeps a 1/sqrt(512) gain, the
@@ -234,7 +233,8 @@ grid_hp = hp.traverse(G_hp, directions(G_hp, "householder", layer, k)[j], layer,
 left, right = st.columns(2)
 left.image(grid_image(grid_sefa), caption=f"SeFa ({method}) direction {j}: base generator")
 right.image(grid_image(grid_hp), caption=f"Householder direction {j}: fine-tuned generator")
-psi_mix, psi_iou = truncated_scores(values["truncation"], (int(base["step"]), int(tuned["steps"])))
+psi_mix, psi_iou = (checks["mix"][0], checks["iou"][0]) if values["truncation"] == 1 else truncated_scores(
+    values["truncation"], (int(base["step"]), int(tuned["steps"])))  # at psi 1 the numbers of section 1
 st.caption(f"Rows: latents (seed {values['seed']}, psi {values['truncation']:g}); columns: "
            f"{COLS} steps from -{values['reach']:g} to +{values['reach']:g} std of v.w. "
            f"One {values['rows']}x{COLS} grid rendered in {grid_seconds:.2f} s. Truncation pulls every latent "

@@ -59,6 +59,14 @@ def test_url_params_and_widget_change():
     assert any("direction 5" in c for img in at.get("image") for c in img.captions)
 
 
+def test_untruncated_grid_quotes_the_section_1_scores():
+    at = open_page(PAGE, truncation="1.0")
+    trunc = next(c.value for c in at.caption if "Truncation pulls every latent" in c.value)
+    m = re.search(r"at psi 1 the base draws (.+) \(re-render IoU ([\d.]+)\); at psi 1, (.+) \(([\d.]+)\)\.", trunc)
+    assert m and m.group(1) == m.group(3) and m.group(2) == m.group(4)  # one set of numbers, not two estimates
+    assert not at.exception
+
+
 def test_bad_url_param_falls_back_with_a_note():
     at = open_page(PAGE, direction="42")
     assert any("direction=42" in w.value for w in at.warning)
