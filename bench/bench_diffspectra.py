@@ -1,4 +1,4 @@
-"""Timings of the DiffSpectra page's core (core/spectra2mol) on the CPU, one torch thread.
+"""Timings of the DiffSpectra page's core (core/diffspectra) on the CPU, one torch thread.
 
 (a) the forward simulator: one MMFF94 harmonic IR spectrum (embed + optimise + 6N gradients), median over
     a few molecules of different size;
@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `import core` fr
 
 import torch  # noqa: E402
 
-from core.spectra2mol import generator, library  # noqa: E402
-from core.spectra2mol.evaluate import heldout_rows, measured_query  # noqa: E402
-from core.spectra2mol.simulator import simulate_peaks  # noqa: E402
-from core.spectra2mol.chem import universe  # noqa: E402
+from core.diffspectra import generator, library  # noqa: E402
+from core.diffspectra.evaluate import heldout_rows, measured_query  # noqa: E402
+from core.diffspectra.simulator import simulate_peaks  # noqa: E402
+from core.diffspectra.chem import universe  # noqa: E402
 
 
 def timed(fn, *args, **kwargs):

@@ -1,4 +1,4 @@
-"""Timings of the grokking core (core/grokking.py) as the page uses it, on the CPU, one torch thread.
+"""Timings of the grokking core (core/grokking/) as the page uses it, on the CPU, one torch thread.
 
 What it measures, and why:
 

@@ -1,4 +1,4 @@
-"""Timings of the Householder page (core/householder.py, core/stylegan.py) on the CPU, one torch thread.
+"""Timings of the Householder page (core/householder/) on the CPU, one torch thread.
 
 (a) one 5 x 7 traversal grid of the shipped base and Householder generators (``traverse``), median of 5:
     what a visitor waits for after moving a slider. Target: <= 0.5 s.
@@ -26,10 +26,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core import householder as hp  # noqa: E402
-from core import shapes  # noqa: E402
+from core.householder import shapes  # noqa: E402
 from core.device import pin_threads  # noqa: E402
 from core.spectral import householder_product  # noqa: E402
-from core.stylegan import (Discriminator, GConfig, TrainConfig, build_generator,  # noqa: E402
+from core.householder.stylegan import (Discriminator, GConfig, TrainConfig, build_generator,  # noqa: E402
                            make_optimizers, train_step)
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "householder"

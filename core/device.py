@@ -4,12 +4,16 @@
   environment variable, then ``cuda`` when available, else ``cpu``.
 * ``seeded_generator(seed, device)``: a private ``torch.Generator`` so a run never
   touches (or depends on) the global RNG that other sessions share.
-* ``pin_threads(n)``: the hosted app serves several sessions on ~2 cores; small
+* ``keeps_global_rng``: a decorator for core functions that must seed torch's global RNG (module
+  initialisation draws from it): the caller's RNG state is restored on return, so a page or a notebook
+  never sees its seeds changed by a core call.
+* ``pin_threads(n)``: for scripts and the app only (core functions never call it); the hosted app serves several sessions on ~2 cores; small
   matmul loops were measured 7-40x slower when every session asks for all cores,
   so each process pins torch (and BLAS/OpenMP through the environment) to ``n``.
 """
 from __future__ import annotations
 
+import functools
 import os
 import random
 
@@ -37,6 +41,16 @@ def seeded_generator(seed: int, device: str | torch.device = "cpu") -> torch.Gen
     gen = torch.Generator(device=torch.device(device))
     gen.manual_seed(int(seed))
     return gen
+
+
+def keeps_global_rng(fn):
+    """Run ``fn`` on a fork of torch's global RNG (CPU and every CUDA device): its seeding stays inside."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def seed_everything(seed: int) -> None:

@@ -1,6 +1,6 @@
 """DiffSpectra (Wang et al., arXiv 2507.06853): from a spectrum to a molecule. The page.
 
-Widgets, layout, plots and text only; the simulator, solvers and diffusion model are core/spectra2mol/.
+Widgets, layout, plots and text only; the simulator, solvers and diffusion model are core/diffspectra/.
 """
 import hashlib
 import time
@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from core.registry import by_slug
-from core.spectra2mol import chem, generator, library
-from core.spectra2mol.measurement import Measurement, query_spectrum
-from core.spectra2mol.simulator import broaden, simulate_peaks
+from core.diffspectra import chem, generator, library
+from core.diffspectra.measurement import Measurement, query_spectrum
+from core.diffspectra.simulator import broaden, simulate_peaks
 from ui import diffspectra_figures as figs
 from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header
 from ui.jobs import cached, store

@@ -1,6 +1,6 @@
 """Grokking as the transition from lazy to rich training (Kumar et al., ICLR 2024): the page.
 
-Widgets, layout, plots and text only; the simulation is core/grokking.py.
+Widgets, layout, plots and text only; the simulation is core/grokking/.
 """
 import time
 

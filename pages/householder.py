@@ -1,6 +1,6 @@
 """Householder Projector vs SeFa on a StyleGAN2 trained here (Song et al., ICCV 2023): the page.
 
-Widgets, layout, plots and text only; the maths is core/householder.py and core/stylegan.py.
+Widgets, layout, plots and text only; the maths is core/householder/.
 """
 import tempfile
 import time
@@ -11,10 +11,10 @@ import streamlit as st
 import torch
 
 from core import householder as hp
-from core import shapes
+from core.householder import shapes
 from core.registry import by_slug
 from core.spectral import householder_product
-from core.stylegan import GConfig, build_generator, load_checkpoint
+from core.householder.stylegan import GConfig, build_generator, load_checkpoint
 from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header
 from ui.householder_figures import (gan_loss_figure, grid_image, purity_figure, readout_figure, reflector_figure,
                                     response_figure, spectrum_figure)

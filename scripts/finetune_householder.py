@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core import householder as hp  # noqa: E402
-from core.stylegan import GConfig, build_generator  # noqa: E402
+from core.householder.stylegan import GConfig, build_generator  # noqa: E402
 from scripts import manifest  # noqa: E402
 from scripts.train_householder_gan import half  # noqa: E402
 

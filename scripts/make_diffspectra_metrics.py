@@ -22,8 +22,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from core.spectra2mol.chem import ASSETS  # noqa: E402
-from core.spectra2mol.evaluate import (heldout_rows, run_generator, run_retrieval,  # noqa: E402
+from core.diffspectra.chem import ASSETS  # noqa: E402
+from core.diffspectra.evaluate import (heldout_rows, run_generator, run_retrieval,  # noqa: E402
                                        summarise)
 from scripts import manifest  # noqa: E402
 

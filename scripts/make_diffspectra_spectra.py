@@ -16,8 +16,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from core.spectra2mol.chem import universe  # noqa: E402
-from core.spectra2mol.simulator import simulate_peaks  # noqa: E402
+from core.diffspectra.chem import universe  # noqa: E402
+from core.diffspectra.simulator import simulate_peaks  # noqa: E402
 from scripts import manifest  # noqa: E402
 
 OUT = ROOT / "assets" / "diffspectra" / "peaks.npz"

@@ -1,9 +1,9 @@
 """Train the DiffSpectra page's two learned solvers on the training split (resumable, CPU).
 
   1. the contrastive retriever (spectrum MLP <-> fingerprint MLP, InfoNCE)   -> assets/diffspectra/retriever.pt
-  2. the spectrum-conditioned graph diffusion model (core/spectra2mol/diffusion.py)
+  2. the spectrum-conditioned graph diffusion model (core/diffspectra/diffusion.py)
                                                                            -> assets/diffspectra/generator.pt
-Every batch draws fresh "measurements" (core/spectra2mol/measurement.py) of the training molecules'
+Every batch draws fresh "measurements" (core/diffspectra/measurement.py) of the training molecules'
 two conformers, so the models never see one fixed spectrum per molecule. Checkpoints (model, optimiser,
 EMA, step) go to --state-dir every --every steps; re-running the same command resumes. The committed
 weights are the EMA, stored as float16, plus the training log (loss, CPU seconds) as CSV.
@@ -26,11 +26,11 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from core.spectra2mol import diffusion as dm  # noqa: E402
-from core.spectra2mol.chem import ASSETS, parse_formula, universe  # noqa: E402
-from core.spectra2mol.graphs import mol_to_graph  # noqa: E402
-from core.spectra2mol.library import Retriever, padded_peaks, structure_fingerprints  # noqa: E402
-from core.spectra2mol.measurement import Measurement, distort_batch  # noqa: E402
+from core.diffspectra import diffusion as dm  # noqa: E402
+from core.diffspectra.chem import ASSETS, parse_formula, universe  # noqa: E402
+from core.diffspectra.graphs import mol_to_graph  # noqa: E402
+from core.diffspectra.library import Retriever, padded_peaks, structure_fingerprints  # noqa: E402
+from core.diffspectra.measurement import Measurement, distort_batch  # noqa: E402
 from scripts import manifest  # noqa: E402
 
 # wider than the default query model, so the solvers are robust to the page's measurement sliders

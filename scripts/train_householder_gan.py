@@ -5,7 +5,7 @@
     python scripts/train_householder_gan.py --widen 32=64 --batch 128 --seed 3 --minutes 8 --eval-minutes 0.5
 
 ``--widen`` grows G's and D's blocks at the given resolutions without changing what they compute
-(core.stylegan.widen_state), so a wider generator starts from the trained one instead of from blobs.
+(core.householder.stylegan.widen_state), so a wider generator starts from the trained one instead of from blobs.
 
 Every ``--ckpt-minutes`` it atomically rewrites assets/householder/train_latest.pt (G_ema in fp16, G as its
 fp16 difference from that, D, G's Adam second moments in bf16, step count and cost so far) and
@@ -13,7 +13,7 @@ train_samples.png (8x8 G_ema samples from fixed latents), and records both in as
 the page's folder under its 5 MB budget, D is stored in fp16 and its Adam moments are not kept: on resume
 D's Adam restarts (bias-corrected). Rerunning the same command continues from that checkpoint, on any
 machine: the checkpoint is small and committed.
-Losses: StyleGAN2's non-saturating logistic loss with lazy R1 (core.stylegan.train_step); no path-length
+Losses: StyleGAN2's non-saturating logistic loss with lazy R1 (core.householder.stylegan.train_step); no path-length
 regulariser.
 
 With ``--eval-minutes`` it scores G_ema every so often (shape mix and feature Frechet distance, read by the
@@ -46,9 +46,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core import shapes  # noqa: E402
+from core.householder import shapes  # noqa: E402
 from core.device import pick_device, seed_everything  # noqa: E402
-from core.stylegan import (Discriminator, GConfig, Generator, TrainConfig, d_channels_from_state,  # noqa: E402
+from core.householder.stylegan import (Discriminator, GConfig, Generator, TrainConfig, d_channels_from_state,  # noqa: E402
                            discriminator_from_state, make_optimizers, train_step, widen_state)
 from scripts import manifest  # noqa: E402
 
@@ -194,7 +194,7 @@ def parse_args(argv=None):
                     help="keep G, G_ema and G's optimiser from the checkpoint; start a new D (e.g. a wider one)")
     ap.add_argument("--widen", type=width_map, default={}, metavar="RES=WIDTH[,RES=WIDTH]",
                     help="on resume, widen G's and D's blocks at these resolutions (e.g. 32=64), keeping what "
-                    "they compute (core.stylegan.widen_state); both optimisers restart")
+                    "they compute (core.householder.stylegan.widen_state); both optimisers restart")
     ap.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
     ap.add_argument("--ckpt", type=Path, default=CKPT, help="checkpoint to resume from and write "
                     "(samples go beside it; only the shipped path is recorded in the manifest)")

@@ -3,7 +3,7 @@
     nice -n 10 python scripts/train_householder_regressor.py
 
 A small CNN (core.householder.FactorNet) learns to read shape, scale, x, y, rotation, hue and background
-off rendered 32x32 shapes images (core.shapes). Writes assets/householder/factor_regressor.pt (fp16
+off rendered 32x32 shapes images (core.householder.shapes). Writes assets/householder/factor_regressor.pt (fp16
 weights + held-out accuracy) and records it in assets/MANIFEST.tsv.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core import householder as hp  # noqa: E402
-from core import shapes  # noqa: E402
+from core.householder import shapes  # noqa: E402
 from scripts import manifest  # noqa: E402
 
 OUT = ROOT / "assets" / "householder" / "factor_regressor.pt"

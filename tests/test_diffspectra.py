@@ -1,15 +1,15 @@
-"""core.spectra2mol against physics, chemistry and invariants (the DiffSpectra page's core)."""
+"""core.diffspectra against physics, chemistry and invariants (the DiffSpectra page's core)."""
 import numpy as np
 import pytest
 import torch
 
-from core.spectra2mol import elucidate, library_search, simulate_ir
-from core.spectra2mol import diffusion as dm
-from core.spectra2mol.chem import check_formula, check_smiles, same_molecule, universe
-from core.spectra2mol.graphs import graph_to_smiles, mol_to_graph
-from core.spectra2mol.library import as_features
-from core.spectra2mol.measurement import Measurement, distort, query_spectrum
-from core.spectra2mol.simulator import GRID, normal_modes, embed, simulate_peaks
+from core.diffspectra import elucidate, library_search, simulate_ir
+from core.diffspectra import diffusion as dm
+from core.diffspectra.chem import check_formula, check_smiles, same_molecule, universe
+from core.diffspectra.graphs import graph_to_smiles, mol_to_graph
+from core.diffspectra.library import as_features
+from core.diffspectra.measurement import Measurement, distort, query_spectrum
+from core.diffspectra.simulator import GRID, normal_modes, embed, simulate_peaks
 from core.device import pin_threads
 
 pin_threads(1)   # small torch ops: extra threads only spin on a shared 2-core box (measured 20x slower)
@@ -136,13 +136,13 @@ def test_elucidate_returns_valid_unique_molecules_with_the_formula():
 
 
 def test_samples_are_mostly_valid():
-    from core.spectra2mol.generator import generate
+    from core.diffspectra.generator import generate
     out = generate(query_spectrum("CCOC(C)=O", Measurement(), seed=1), n_samples=20, seed=0)
     assert out.validity >= 0.9 and out.raw_validity > 0   # after and before valence-constrained decoding
 
 
 def test_spectrum_csv_reader_accepts_good_files_and_explains_bad_ones():
-    from core.spectra2mol.library import read_spectrum_csv
+    from core.diffspectra.library import read_spectrum_csv
     good = "wavenumber,absorbance\n" + "\n".join(f"{w},{np.exp(-((w - 1715) / 20) ** 2)}" for w in range(400, 4001, 10))
     wavenumbers, intensities = read_spectrum_csv(good.encode())
     assert wavenumbers[intensities.argmax()] == 1710 or wavenumbers[intensities.argmax()] == 1720
@@ -156,7 +156,7 @@ def test_spectrum_csv_reader_accepts_good_files_and_explains_bad_ones():
 
 def test_valence_decoding_turns_any_bond_probabilities_into_a_molecule():
     from collections import Counter
-    from core.spectra2mol.graphs import formula_atoms, valence_decode
+    from core.diffspectra.graphs import formula_atoms, valence_decode
     atoms = formula_atoms(Counter({"C": 4, "N": 1, "O": 2}))
     rng = np.random.default_rng(0)
     valid = 0
@@ -169,5 +169,5 @@ def test_valence_decoding_turns_any_bond_probabilities_into_a_molecule():
 
 
 def formula_of_smiles(smiles):
-    from core.spectra2mol.chem import formula_of
+    from core.diffspectra.chem import formula_of
     return formula_of(smiles)

@@ -1,4 +1,4 @@
-"""core/grokking.py against closed forms, a direct simulation of the weights, and the paper's claims."""
+"""core/grokking/ against closed forms, a direct simulation of the weights, and the paper's claims."""
 import numpy as np
 import pytest
 import torch

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from core import householder as hp
-from core import shapes
+from core.householder import shapes
 from core.spectral import householder_product
-from core.stylegan import (Discriminator, GConfig, Generator, config_from_state, d_channels_from_state,
+from core.householder.stylegan import (Discriminator, GConfig, Generator, config_from_state, d_channels_from_state,
                            discriminator_from_state, load_checkpoint, make_kernel, upfirdn2d)
 
 TINY = GConfig(size=16, style_dim=16, n_mlp=2, channels={4: 8, 8: 8, 16: 4})
@@ -106,7 +106,7 @@ def test_dblock_matches_the_conv_then_pool_resnet_block():
     """D's block pools before its 1x1 skip conv; linear maps commute, so it is StyleGAN2's conv-then-pool."""
     import math
     import torch.nn.functional as F
-    from core.stylegan import DBlock
+    from core.householder.stylegan import DBlock
     torch.manual_seed(0)
     block = DBlock(4, 8)
     with torch.no_grad():
@@ -355,7 +355,7 @@ def test_training_script_resumes_from_its_checkpoint(tmp_path):
 
 def test_widening_keeps_what_g_and_d_compute():
     """Net2Net-style widening: the wider G and D give the same outputs; the new channels are really there."""
-    from core.stylegan import widen_state
+    from core.householder.stylegan import widen_state
     torch.manual_seed(0)
     G, D = Generator(TINY), Discriminator(TINY.size)
     wide_cfg = GConfig.from_dict({**TINY.to_dict(), "channels": {**TINY.channels, TINY.size: 24}})

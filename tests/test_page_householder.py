@@ -7,7 +7,7 @@ import re
 import torch
 from pages_harness import chart_titles, metric, open_page
 
-from core.stylegan import GConfig, Generator
+from core.householder.stylegan import GConfig, Generator
 
 PAGE = "pages/householder.py"
 

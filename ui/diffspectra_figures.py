@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 from rdkit import Chem
 from rdkit.Chem import Draw
 
-from core.spectra2mol.graphs import ATOM_CLASSES
-from core.spectra2mol.simulator import GRID, embed
+from core.diffspectra.graphs import ATOM_CLASSES
+from core.diffspectra.simulator import GRID, embed
 from ui.theme import ACCENT, COLORWAY, MUTED, PRIMARY
 
 CPK = {"C": "#404040", "H": "#E9ECEF", "N": "#3050F8", "O": "#FF0D0D", "F": "#90E050"}

@@ -1,4 +1,4 @@
-"""Figures of the grokking page: pure functions from core/grokking.py results to (plotly figure, data).
+"""Figures of the grokking page: pure functions from core/grokking/ results to (plotly figure, data).
 
 Each returns the figure and the DataFrame of exactly what it plots (the page offers it as CSV).
 No Streamlit here, so a notebook can draw the same figures.

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from core import assets
 from core.eigentrajectory.crowd import simulate
 from core.eigentrajectory.tracks import Windows, make_windows
 
-ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "eigentrajectory"
+ASSET_DIR = assets.ASSETS / "eigentrajectory"  # where the training script writes; reads go through core.assets
 TRACKS_FILE = ASSET_DIR / "train_tracks.npz"
 WEIGHTS_FILE = ASSET_DIR / "forecasters.pt"
 METRICS_FILE = ASSET_DIR / "heldout_metrics.json"
@@ -53,7 +54,7 @@ def save_train_tracks(tracks: list[np.ndarray], path: Path | None = None) -> Non
 
 
 def load_train_tracks(path: Path | None = None) -> list[np.ndarray]:
-    path = path or TRACKS_FILE
+    path = path or assets.path("eigentrajectory", TRACKS_FILE.name)
     with np.load(path) as f:
         rows = np.column_stack([f["frame"], f["agent"], f["xy_cm"] / 100.0]).astype(float)
         scene = f["scene"]
@@ -62,11 +63,15 @@ def load_train_tracks(path: Path | None = None) -> list[np.ndarray]:
 
 def load_forecasters(path: Path | None = None) -> dict:
     """The shipped weights: {"U_obs", "U_pred", "cells": {"k6_s20": {"anchors", "et", "free"}}}."""
+    if path is None:
+        return assets.weights("eigentrajectory", WEIGHTS_FILE.name)
     import torch
-    return torch.load(path or WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def load_metrics(path: Path | None = None) -> dict:
     """The precomputed held-out metrics, training curves and costs (scripts/train_eigentrajectory.py)."""
+    if path is None:
+        return assets.json_file("eigentrajectory", METRICS_FILE.name)
     import json
-    return json.loads((path or METRICS_FILE).read_text())
+    return json.loads(path.read_text())

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.device import pick_device
+from core.device import keeps_global_rng, pick_device
 from core.eigentrajectory.descriptors import Normaliser
 from core.eigentrajectory.tracks import OBS_LEN, PRED_LEN, Windows
 
@@ -189,12 +189,13 @@ def _tensors(*arrays, device):
             for a in arrays]
 
 
+@keeps_global_rng
 def train_forecaster(samples: Samples, U_obs, U_pred, k: int, anchors: np.ndarray, use_anchors: bool,
                      epochs: int = 20, batch: int = 256, lr: float = 2e-3, seed: int = 0, device=None,
                      progress=None) -> tuple[ETForecaster, list[float]]:
     """AdamW + cosine decay + grad clipping (official: AdamW 1e-3, StepLR, clip 10, 256 epochs)."""
     device = pick_device(device)
-    torch.manual_seed(seed)
+    torch.manual_seed(seed)  # module init draws from the global RNG; @keeps_global_rng restores it
     c_obs, nb, mask = network_inputs(samples, U_obs, k)
     c_fut = samples.future.reshape(len(c_obs), -1) @ U_pred[:, :k]
     model = ETForecaster(k, anchors, use_anchors, coefficient_scale(c_obs, c_fut)).to(device)

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from core import assets
+
 from .chem import ASSETS, fingerprint_matrix, universe
 from .simulator import GRID, broaden, features
 
@@ -126,7 +128,7 @@ def structure_fingerprints() -> np.ndarray:
 def load_retriever() -> tuple[Retriever, torch.Tensor]:
     """The committed retriever and the embeddings of every universe structure (CPU, eval mode)."""
     model = Retriever()
-    state = torch.load(ASSETS / "retriever.pt", weights_only=True)
+    state = assets.weights("diffspectra", "retriever.pt")
     model.load_state_dict({k: v.float() for k, v in state.items()})
     model.eval()
     with torch.no_grad():

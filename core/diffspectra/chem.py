@@ -10,16 +10,16 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from rdkit import Chem, DataStructs, RDLogger
 from rdkit.Chem import rdFingerprintGenerator, rdMolDescriptors
 
+from core import assets
+
 RDLogger.DisableLog("rdApp.*")
-ROOT = Path(__file__).resolve().parents[2]
-ASSETS = ROOT / "assets" / "diffspectra"
+ASSETS = assets.ASSETS / "diffspectra"  # where the scripts write; reads go through core.assets
 ALLOWED = ("C", "N", "O", "F")          # heavy elements of the universe (QM9's, H implicit)
 MAX_HEAVY = 9
 _MORGAN = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
@@ -28,7 +28,7 @@ _MORGAN = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
 @lru_cache(maxsize=1)
 def universe() -> pd.DataFrame:
     """The committed molecule set (scripts/make_diffspectra_universe.py): one row per constitution."""
-    return pd.read_csv(ASSETS / "molecules.csv", keep_default_na=False)
+    return assets.csv("diffspectra", "molecules.csv", keep_default_na=False)
 
 
 def mol_from_smiles(smiles: str) -> Chem.Mol | None:

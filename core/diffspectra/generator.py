@@ -10,10 +10,11 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from core import assets
 from core.device import pick_device, seeded_generator
 
 from . import diffusion as dm
-from .chem import ASSETS, check_formula, formula_of
+from .chem import check_formula, formula_of
 from .graphs import formula_atoms, graph_to_smiles, valence_decode
 from .library import as_features
 from .simulator import broaden, features, simulate_peaks
@@ -44,7 +45,7 @@ class Generation:
 @lru_cache(maxsize=2)
 def load_generator(device: str = "cpu"):
     """The committed denoiser (EMA weights) and its marginals, in eval mode on ``device``."""
-    state = torch.load(ASSETS / "generator.pt", weights_only=True)
+    state = assets.weights("diffspectra", "generator.pt")
     marginals = (state.pop("atom_marginal").float().to(device), state.pop("bond_marginal").float().to(device))
     model = dm.GraphDenoiser()
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
