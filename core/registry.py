@@ -88,11 +88,11 @@ PAPERS: tuple[Paper, ...] = (
     Paper("ebv", "Equiangular basis vectors", "Equiangular Basis Vectors",
           "Yang Shen, Xuhao Sun, Xiu-Shen Wei", "CVPR 2023", "2303.11637", "aassxun/Equiangular-Basis-Vectors",
           "Fixed, nearly orthogonal unit vectors replace the trained classifier layer.", ":material/explore:"),
-    Paper("bootstrap-amg", "Bootstrap AMG clustering", "Extending Bootstrap AMG for Clustering of Attributed Graphs",
+    Paper("bootstrap_amg", "Bootstrap AMG clustering", "Extending Bootstrap AMG for Clustering of Attributed Graphs",
           "Pasqua D'Ambra, Panayot S. Vassilevski, Luisa Cutillo", "Appl. Math. Comput. 2023", "2109.09367",
           "bootcmatch/BCMatch4Graphs", "Algebraically smooth vectors from a multigrid setup replace "
           "Laplacian eigenvectors to cluster attribute-augmented graphs.", ":material/scatter_plot:"),
-    Paper("rkhs-ssl", "RKHS view of SSL",
+    Paper("rkhs", "RKHS view of SSL",
           "Understanding Augmentation-based Self-Supervised Representation Learning via RKHS "
           "Approximation and Regression", "Runtian Zhai, Bingbin Liu, Andrej Risteski, J. Zico Kolter, "
           "Pradeep Ravikumar", "ICLR 2024", "2306.00788", None, "Augmentation defines a kernel; "

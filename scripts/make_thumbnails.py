@@ -291,7 +291,7 @@ def rkhs_ssl(fig, rng):
 
 MOTIFS = {"grokking": grokking, "householder": householder, "spe": spe, "eigentrajectory": eigentrajectory,
           "diffspectra": diffspectra, "topcow": topcow, "eigencam": eigencam, "farms": farms,
-          "lightsb": lightsb, "ebv": ebv, "bootstrap-amg": bootstrap_amg, "rkhs-ssl": rkhs_ssl}
+          "lightsb": lightsb, "ebv": ebv, "bootstrap_amg": bootstrap_amg, "rkhs": rkhs_ssl}
 
 
 def render(slug: str) -> Path:
