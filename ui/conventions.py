@@ -2,11 +2,15 @@
 
 * ``paper_header(paper)``: title, authors, venue and links from the registry.
 * ``explainers(shows, try_this, differs)``: the three expanders every page has.
-* ``Slider`` / ``Choice`` + ``controls(...)``: every control is keyed and bound to the URL
-  (``bind="query-params"``), so a copied link reproduces the exact figure. Streamlit silently drops a
-  malformed or out-of-range URL value; ``controls`` says so on the page instead of staying silent.
+* ``Slider`` / ``Choice`` / ``Toggle`` / ``Text`` + ``controls(...)``: every control is keyed and bound to
+  the URL (``bind="query-params"``), so a copied link reproduces the exact figure. Streamlit silently drops
+  a malformed or out-of-range URL value; ``controls`` says so on the page instead of staying silent.
+* ``unbound(key, reason)``: the key of a widget that cannot live in a URL (a file upload), declared with
+  the reason; the contract test accepts no other unbound input widget.
 * ``figure(fig, data, name)``: the chart with the same plotly template everywhere and a CSV download of
   the numbers behind it, so nothing on a page is a picture without data.
+* ``compute_note(device, dtype, seconds)``: where the figure was computed, with the device the core call
+  actually used (taken from its result, never typed).
 """
 from __future__ import annotations
 
@@ -92,6 +96,7 @@ class Choice:
     help: str | None = None
     format_func: Callable[[Any], str] = lambda x: _number(x) if isinstance(x, float) else str(x)
     radio: bool = False
+    selectbox: bool = False  # for long option lists (a select slider shows every tick)
 
     def parse(self, raw: str) -> Any:
         for option in self.options:
@@ -108,11 +113,66 @@ class Choice:
             return where.radio(self.label, self.options, self.options.index(self.default), key=self.key,
                                help=self.help, format_func=self.format_func, horizontal=True,
                                bind="query-params", disabled=disabled)
+        if self.selectbox:
+            return where.selectbox(self.label, self.options, self.options.index(self.default), key=self.key,
+                                   help=self.help, format_func=self.format_func, bind="query-params",
+                                   disabled=disabled)
         return where.select_slider(self.label, self.options, self.default, key=self.key, help=self.help,
                                    format_func=self.format_func, bind="query-params", disabled=disabled)
 
 
-Control = Slider | Choice
+@dataclass(frozen=True)
+class Toggle:
+    """An on/off switch; the URL carries ``true`` or ``false``."""
+    key: str
+    label: str
+    default: bool
+    help: str | None = None
+
+    def parse(self, raw: str) -> bool:
+        if raw.lower() not in ("true", "false"):
+            raise ValueError("not true or false")
+        return raw.lower() == "true"
+
+    def expects(self) -> str:
+        return "true or false"
+
+    def render(self, where, disabled: bool = False) -> bool:
+        return where.toggle(self.label, self.default, key=self.key, help=self.help, bind="query-params",
+                            disabled=disabled)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A short free-text input (a SMILES, a formula); the page validates its meaning."""
+    key: str
+    label: str
+    default: str
+    max_chars: int
+    help: str | None = None
+    placeholder: str | None = None
+
+    def parse(self, raw: str) -> str:
+        if len(raw) > self.max_chars:
+            raise ValueError("too long")
+        return raw
+
+    def expects(self) -> str:
+        return f"at most {self.max_chars} characters"
+
+    def render(self, where, disabled: bool = False) -> str:
+        return where.text_input(self.label, self.default, max_chars=self.max_chars, key=self.key, help=self.help,
+                                placeholder=self.placeholder, bind="query-params", disabled=disabled)
+
+
+Control = Slider | Choice | Toggle | Text
+UNBOUND = "eigen_atlas_unbound_widgets"  # session-state entry: {key: reason} of the declared unbound widgets
+
+
+def unbound(key: str, reason: str) -> str:
+    """Declare that the widget keyed ``key`` is deliberately not in the URL (say why); returns ``key``."""
+    st.session_state.setdefault(UNBOUND, {})[key] = reason
+    return key
 
 
 def url_problems(specs: Sequence[Control], params: dict[str, str]) -> list[str]:
@@ -162,9 +222,14 @@ def figure(fig, data: pd.DataFrame, name: str, caption: str | None = None, **sel
     return event
 
 
-def compute_note(params: dict, seconds: float | None = None) -> None:
-    """A small line saying where and how the figure was computed (device, dtype, time)."""
-    bits = [f"device `{params.get('device', '?')}`", f"dtype `{params.get('dtype', '?')}`"]
+def compute_note(device, dtype: str, seconds: float | None = None) -> None:
+    """A small line saying where and how the figure was computed (device, dtype, time).
+
+    ``device`` is the torch device the core call ran on, read off its result (a tensor's or a model's
+    ``.device``, a result's ``params["device"]``); ``None`` means numpy/scipy on the CPU.
+    """
+    where = "CPU (numpy/scipy)" if device is None else str(device)
+    bits = [f"device `{where}`", f"dtype `{dtype}`"]
     if seconds is not None:
         bits.append(f"{seconds:.1f} s" if seconds >= 0.05 else "served from the cache (same controls, same numbers)")
     st.caption("Computed live: " + " · ".join(bits))

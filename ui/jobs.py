@@ -1,10 +1,16 @@
-"""Cached compute with a live progress bar, shared by every session of the process and bounded.
+"""Long jobs: cached compute with a live progress bar, one computation per key, shared and bounded.
 
-Why not ``st.cache_data`` with a progress callback: cache_data records every Streamlit call made while
-the function runs and replays it on a hit; a progress bar created outside the function then breaks the
-replay (CacheReplayClosureError on the second visit). So long core calls go through this store instead:
-a process-wide LRU (``st.cache_resource``) keyed on the call's small hashable parameters, never on
-tensors, bounded in entries and age. Results are shared between sessions: treat them as read-only.
+Part of the caching policy in ui/cache.py. Why not ``st.cache_data`` with a progress callback: cache_data
+records every Streamlit call made while the function runs and replays it on a hit; a progress bar created
+outside the function then breaks the replay (CacheReplayClosureError on the second visit). So long core
+calls go through this store instead: a process-wide LRU (``st.cache_resource``) keyed on the call's small
+hashable parameters, never on tensors, bounded in entries and age. Results are shared between sessions:
+treat them as read-only.
+
+One computation per key: when two visitors ask for the same job, the first computes it and the second
+waits for that result instead of starting a second copy (a per-key lock). If the first is interrupted
+(its visitor moved a slider) or fails, a waiter takes over and computes it itself, so an error reaches
+every visitor who asked, as their own.
 """
 from __future__ import annotations
 
@@ -15,14 +21,18 @@ from typing import Any, Callable, Hashable
 
 import streamlit as st
 
+from ui.cache import TTL_SECONDS
+
 
 class ResultStore:
-    """A thread-safe LRU of results with a time-to-live."""
+    """A thread-safe LRU of results with a time-to-live, computing each missing key once at a time."""
 
     def __init__(self, max_entries: int, ttl_seconds: float):
         self.max_entries, self.ttl = max_entries, ttl_seconds
         self._items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Lock] = {}  # one lock per key being computed
+        self.computations = 0  # how many times compute ran (the lock test reads it)
 
     def get(self, key: Hashable) -> Any | None:
         with self._lock:
@@ -40,12 +50,40 @@ class ResultStore:
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
 
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any],
+                       on_wait: Callable[[], None] | None = None) -> Any:
+        """``self[key]``, computed by ``compute()`` unless it is there; concurrent callers of one key wait
+        for the computation under way (``on_wait`` is called once before waiting) instead of repeating it."""
+        while True:
+            value = self.get(key)
+            if value is not None:
+                return value
+            with self._lock:
+                key_lock = self._computing.setdefault(key, threading.Lock())
+            if key_lock.acquire(blocking=False):
+                try:
+                    value = self.get(key)  # finished between our get() and the acquire
+                    if value is None:
+                        self.computations += 1
+                        value = compute()
+                        self.put(key, value)
+                    return value
+                finally:
+                    with self._lock:
+                        self._computing.pop(key, None)
+                    key_lock.release()
+            if on_wait is not None:
+                on_wait()
+                on_wait = None
+            with key_lock:  # wait for the computation under way; then loop: its result, or our turn
+                pass
+
     def __len__(self) -> int:
         return len(self._items)
 
 
 @st.cache_resource
-def store(name: str, max_entries: int = 32, ttl_seconds: float = 6 * 3600) -> ResultStore:
+def store(name: str, max_entries: int = 32, ttl_seconds: float = TTL_SECONDS) -> ResultStore:
     """The process-wide store called ``name`` (one per kind of result, each with its own bound)."""
     return ResultStore(max_entries, ttl_seconds)
 
@@ -55,14 +93,25 @@ def cached(results: ResultStore, key: Hashable, compute: Callable[[Callable[[flo
     """``results[key]``, computing it with a progress bar (fraction 0..1) on a miss.
 
     Each progress update is a Streamlit call, which is where a rerun (a user moving a slider)
-    interrupts a long computation; an interrupted computation stores nothing.
+    interrupts a long computation; an interrupted computation stores nothing. A visitor who asks
+    for a key another visitor is computing sees a note and gets that result when it is done.
     """
-    value = results.get(key)
-    if value is None:
+    def run():
         bar = st.progress(0.0, text=label)
-        value = compute(lambda f: bar.progress(min(max(f, 0.0), 1.0), text=f"{label} {100 * f:.0f}%"))
+        started = time.perf_counter()
+
+        def progress(f: float) -> None:
+            f = min(max(f, 0.0), 1.0)
+            bar.progress(f, text=f"{label} {100 * f:.0f}% · {time.perf_counter() - started:.0f} s")
+        value = compute(progress)
         bar.empty()
-        results.put(key, value)
+        return value
+
+    waiting = st.empty()
+    value = results.get_or_compute(key, run, on_wait=lambda: waiting.info(
+        "Another visitor started this same computation: waiting for its result instead of computing it "
+        "twice.", icon=":material/hourglass_top:"))
+    waiting.empty()
     return value
 
 
