@@ -1,7 +1,9 @@
 """The atlas: one entry per paper. It drives the navigation (app.py) and the home page's cards.
 
-Adding a paper to the atlas = one entry here + one page in pages/ + one module in core/.
-An entry whose ``page`` is None is listed on the home page as "not yet in the atlas" (no link).
+Adding a paper to the atlas = one entry here, then ``python scripts/new_paper.py <slug>`` writes the
+skeleton (CONTRIBUTING.md). The slug names everything: ``core/<slug>/``, ``pages/<slug>.py``, the URL path,
+the thumbnail. A paper's page is ``pages/<slug>.py`` once that file exists; until then the home page
+lists the paper as "not yet in the atlas" (no link).
 Facts (authors, venues, arXiv ids, repositories) come from ../shared/papers/<notes>.md.
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Paper:
-    slug: str            # URL path of the page and name of the thumbnail
+    slug: str            # names the URL path, core/<slug>/, pages/<slug>.py, the thumbnail: a Python identifier
     short: str           # navigation label
     title: str
     authors: str
@@ -23,8 +25,13 @@ class Paper:
     repo: str | None     # official code ("owner/name" on GitHub), None if the authors published none
     idea: str            # one sentence: the mechanism the page lets you play with
     icon: str            # material icon for the navigation (rendered from the bundled font, offline)
-    page: str | None = None  # path of the page module relative to the repo root, None = not yet built
     repo_note: str = ""  # where the code lives when there is no official repository
+
+    @property
+    def page(self) -> str | None:
+        """``pages/<slug>.py`` relative to the repo root, or None while that file does not exist."""
+        page = f"pages/{self.slug}.py"
+        return page if (ROOT / page).is_file() else None
 
     @property
     def arxiv_url(self) -> str:
@@ -44,35 +51,32 @@ PAPERS: tuple[Paper, ...] = (
           "Grokking as the Transition from Lazy to Rich Training Dynamics",
           "Tanishq Kumar, Blake Bordelon, Samuel J. Gershman, Cengiz Pehlevan", "ICLR 2024", "2310.06110",
           None, "Test loss falls long after train loss when a lazy (kernel) network slowly starts "
-          "learning features; the output scale alpha sets the delay.", ":material/trending_down:",
-          page="pages/grokking.py", repo_note="code released as an OpenReview supplementary notebook"),
+          "learning features; the output scale alpha sets the delay.", ":material/trending_down:", repo_note="code released as an OpenReview supplementary notebook"),
     Paper("householder", "Householder projector",
           "Householder Projector for Unsupervised Latent Semantics Discovery",
           "Yue Song, Jichao Zhang, Nicu Sebe, Wei Wang", "ICCV 2023", "2307.08012",
           "KingJamesSong/HouseholderGAN", "An orthogonal low-rank style projection, built from Householder "
-          "reflections, turns a StyleGAN's eigen-directions into disentangled edits.", ":material/flip:",
-          page="pages/householder.py"),
+          "reflections, turns a StyleGAN's eigen-directions into disentangled edits.", ":material/flip:"),
     Paper("spe", "SPE: stable positional encodings",
           "On the Stability of Expressive Positional Encodings for Graphs",
           "Yinan Huang, William Lu, Joshua Robinson, Yu Yang, Muhan Zhang, Stefanie Jegelka, Pan Li",
           "ICLR 2024", "2310.02579", "Graph-COM/SPE", "Softly partitioning Laplacian eigenspaces by their "
-          "eigenvalues makes graph positional encodings stable under small perturbations.", ":material/hub:",
-          page="pages/spe.py"),
+          "eigenvalues makes graph positional encodings stable under small perturbations.", ":material/hub:"),
     Paper("eigentrajectory", "EigenTrajectory",
           "EigenTrajectory: Low-Rank Descriptors for Multi-Modal Trajectory Forecasting",
           "Inhwan Bae, Jean Oh, Hae-Gon Jeon", "ICCV 2023", "2307.09306", "InhwanBae/EigenTrajectory",
           "Pedestrian paths live in a low-rank SVD space where anchors cover the possible futures.",
-          ":material/route:", page="pages/eigentrajectory.py"),
+          ":material/route:"),
     Paper("diffspectra", "DiffSpectra",
           "DiffSpectra: Molecular Structure Elucidation from Spectra using Diffusion Models",
           "Liang Wang, Yu Rong, Tingyang Xu, et al.", "arXiv 2025", "2507.06853", "AzureLeon1/DiffSpectra",
           "A spectrum-conditioned diffusion model generates the molecule instead of searching a library.",
-          ":material/science:", page="pages/diffspectra.py"),
+          ":material/science:"),
     Paper("topcow", "TopCoW",
           "Benchmarking the CoW with the TopCoW Challenge: Topology-Aware Anatomical Segmentation of the "
           "Circle of Willis for CTA and MRA", "Kaiyuan Yang et al.", "arXiv 2023", "2312.17670",
           "CoWBenchmark/TopCoW_Eval_Metrics", "Segmenting the 13 Circle-of-Willis vessels, judged by "
-          "topology-aware metrics as well as Dice.", ":material/neurology:", page="pages/topcow.py"),
+          "topology-aware metrics as well as Dice.", ":material/neurology:"),
     Paper("eigencam", "Eigen-CAM", "Eigen-CAM: Class Activation Map using Principal Components",
           "Mohammed Bany Muhammad, Mohammed Yeasin", "IJCNN 2020", "2008.00299", None,
           "A saliency map from the first principal component of a conv layer's activations: no gradients.",
