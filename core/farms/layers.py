@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,12 +124,13 @@ def load_checkpoint(raw: bytes, filename: str) -> Checkpoint:
             obj = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
         except Exception as err:  # noqa: BLE001 - torch raises many types; all mean "not loadable"
             text = str(err)
-            if "Weights only load failed" in text or "Unsupported global" in text:
-                raise CheckpointError("the file contains Python objects other than tensors (a pickled model "
-                                      "or code); only plain state dicts are read here, with weights_only=True. "
+            found = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+            if found:
+                raise CheckpointError(f"the file contains a Python object (`{found.group(1)}`), not only tensors: "
+                                      "only plain state dicts are read here (torch.load with weights_only=True). "
                                       "Save `model.state_dict()` instead") from None
-            raise CheckpointError(f"torch cannot read this file as a checkpoint ({text.splitlines()[0][:120]})") \
-                from None
+            raise CheckpointError("torch cannot read this file as a plain state dict with weights_only=True "
+                                  "(not a torch.save file, or a pickle of something else)") from None
     else:
         raise CheckpointError(f"unsupported file type '.{suffix}': upload a .pt/.pth state dict or a .safetensors file")
     return layers_of(obj)
