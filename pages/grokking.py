@@ -9,6 +9,7 @@ import streamlit as st
 
 from core import grokking as gk
 from core.registry import by_slug
+from ui import cache
 from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header
 from ui.grokking_figures import loss_figure, mechanism_figure, phase_figure, sweep_figure
 from ui.jobs import cached, on_request, store
@@ -40,34 +41,11 @@ CONTROLS = [
 ]
 
 
-# ----------------------------------------------------------------------------- cached compute
-# Keys are the hyper-parameters and seed; stores are bounded (entries, 6 h) and shared by sessions.
-
 RUNS = store("grokking.runs", max_entries=24)           # a 5k-step run is ~0.2 MB, a 100k-step one ~5 MB
 SWEEPS = store("grokking.sweeps", max_entries=8)
 PHASES = store("grokking.phase_diagrams", max_entries=8)
 
-
-@st.cache_data(max_entries=64, ttl=6 * 3600, show_spinner=False)
-def stable_lr(eps, P, D, N, seed) -> float:
-    return gk.stable_lr_scale(gk.make_task(P, D, N, seed), eps)
-
-
-# ----------------------------------------------------------------------------- the page
-
-paper_header(PAPER)
-st.markdown(
-    "A network can fit its training set long before it generalises: the test loss sits on a plateau, "
-    "then suddenly drops (*grokking*). The paper's explanation: training starts **lazy**, where the "
-    "network behaves like its linearisation (a kernel machine with the initial neural tangent kernel), "
-    "fits the training points with the wrong features, and only later moves into the **rich** regime, "
-    "where it learns the feature the task needs. No weight decay is involved. Below, the paper's own "
-    "toy model trains live: a two-layer network with fixed readouts learning a quadratic target,")
-st.latex(r"f(x)=\frac{\alpha}{N}\sum_{i=1}^N \phi(w_i\cdot x),\qquad \phi(h)=h+\tfrac{\varepsilon}{2}h^2")
-st.latex(r"y=\tfrac12(\beta\cdot x)^2,\quad x\sim\mathcal N(0,I/D),\quad "
-         r"\text{full-batch GD on the centred MSE with } \eta=\mathrm{lr}\,N/\alpha^2")
-explainers(
-    shows="""
+SHOWS = """
 * **Fig. 1**: train loss falls early; the test loss first follows the *linearised* network and the
   initial-NTK kernel-regression level (it can even rise), then collapses much later. The linearised
   model never beats kernel regression. The NTK's alignment with the target rises as the test loss falls.
@@ -78,8 +56,8 @@ explainers(
 * **Goldilocks**: grokking needs P between ~D (enough for feature learning) and ~D(D+3)/2 (where the
   initial kernel already generalises, so train and test fall together).
 * Because phi is quadratic and the readouts are fixed, everything depends on W only through
-  w_bar = mean(w_i) and M = W^T W / N; GD is closed in these statistics, which is what runs here.""",
-    try_this="""
+  w_bar = mean(w_i) and M = W^T W / N; GD is closed in these statistics, which is what runs here."""
+TRY_THIS = """
 1. Defaults: train loss is below 0.1 by step ~180; the test loss waits and gets there ~4x later. Note the test loss
    *rising* at first, exactly with the grey lazy curve.
 2. **alpha = 0.25**: the delay nearly vanishes (rich from the start). **alpha = 4**: a long plateau.
@@ -88,8 +66,8 @@ explainers(
    fitted, the test loss never falls. **P / D = 30** (with D = 40): above the kernel threshold
    D(D+3)/2, the lazy model generalises too and the delay shrinks.
 5. **N = 10 vs 5000**: width changes only the random start (w_bar0, M0), not the dynamics.
-6. **lr_scale** above the sidebar's stability limit: GD blows up; below it, only the time axis scales.""",
-    differs="""
+6. **lr_scale** above the sidebar's stability limit: GD blows up; below it, only the time axis scales."""
+DIFFERS = """
 * **Scale**: the teaching setting uses D = 50, P = 275 (P/D = 5.5 as in the paper) and a learning rate
   20x the paper's N/alpha^2, so the Fig. 1 shape appears in 5k steps instead of 100k. The *Paper*
   setting runs the paper's D = 100, P = 550, lr = N/alpha^2 and 100k steps (a few minutes on one core).
@@ -101,49 +79,73 @@ explainers(
 * **Phase diagram**: 8 x 8 of the paper's 14 x 14 grid, at D = 50 and 10k steps instead of D = 100
   and 110k, with the paper's stopping rule (both losses flat to 1e-5 over 5 steps); cells whose test
   loss never crosses 0.1 are left blank.
-* **Not built**: the modular-arithmetic, MNIST, transformer and student-teacher extensions (below).""")
-
-paper_setting = controls([SETTING])["setting"] == "Paper"
-values = controls(CONTROLS, disabled=("p_ratio", "D", "lr", "steps") if paper_setting else ())
-alpha, eps, N, seed = values["alpha"], values["eps"], values["N"], values["seed"]
-if paper_setting:
-    D, P, lr, steps = (PAPER_SETTING[k] for k in ("D", "P", "lr_scale", "steps"))
-    st.sidebar.info("Paper setting: D = 100, P = 550, lr_scale = 1, 100k steps (the greyed controls).")
-else:
-    D, lr, steps = values["D"], float(values["lr"]), values["steps"]
-    P = int(round(values["p_ratio"] * D))
-limit = stable_lr(eps, P, D, N, seed)
-st.sidebar.caption(f"P = {P} training points. GD on the initial kernel is stable for lr_scale < {limit:.1f} "
-                   f"here (P / largest NTK eigenvalue).")
-if lr >= limit:
-    st.sidebar.warning(f"lr_scale {lr:g} is above the stability limit {limit:.1f}: expect GD to oscillate or "
-                       "blow up. Lower it to see the paper's dynamics.", icon=":material/warning:")
-params = (alpha, eps, P, D, N, lr, steps, seed)
+* **Not built**: the modular-arithmetic, MNIST, transformer and student-teacher extensions (below)."""
 
 
+@cache.data(max_entries=64)  # one float per (eps, P, D, N, seed)
+def stable_lr(eps, P, D, N, seed) -> float:
+    return gk.stable_lr_scale(gk.make_task(P, D, N, seed), eps)
 
-def train(progress):
+
+def header() -> None:
+    paper_header(PAPER)
+    st.markdown(
+        "A network can fit its training set long before it generalises: the test loss sits on a plateau, "
+        "then suddenly drops (*grokking*). The paper's explanation: training starts **lazy**, where the "
+        "network behaves like its linearisation (a kernel machine with the initial neural tangent kernel), "
+        "fits the training points with the wrong features, and only later moves into the **rich** regime, "
+        "where it learns the feature the task needs. No weight decay is involved. Below, the paper's own "
+        "toy model trains live: a two-layer network with fixed readouts learning a quadratic target,")
+    st.latex(r"f(x)=\frac{\alpha}{N}\sum_{i=1}^N \phi(w_i\cdot x),\qquad \phi(h)=h+\tfrac{\varepsilon}{2}h^2")
+    st.latex(r"y=\tfrac12(\beta\cdot x)^2,\quad x\sim\mathcal N(0,I/D),\quad "
+             r"\text{full-batch GD on the centred MSE with } \eta=\mathrm{lr}\,N/\alpha^2")
+    explainers(shows=SHOWS, try_this=TRY_THIS, differs=DIFFERS)
+
+
+def settings() -> dict:
+    """The sidebar: the Teaching / Paper preset, the controls, and the step size's stability limit."""
+    paper_setting = controls([SETTING])["setting"] == "Paper"
+    values = controls(CONTROLS, disabled=("p_ratio", "D", "lr", "steps") if paper_setting else ())
+    s = dict(alpha=values["alpha"], eps=values["eps"], N=values["N"], seed=values["seed"], paper=paper_setting)
+    if paper_setting:
+        s.update(D=PAPER_SETTING["D"], P=PAPER_SETTING["P"], lr=PAPER_SETTING["lr_scale"], steps=PAPER_SETTING["steps"])
+        st.sidebar.info("Paper setting: D = 100, P = 550, lr_scale = 1, 100k steps (the greyed controls).")
+    else:
+        s.update(D=values["D"], lr=float(values["lr"]), steps=values["steps"])
+        s["P"] = int(round(values["p_ratio"] * s["D"]))
+    s["limit"] = limit = stable_lr(s["eps"], s["P"], s["D"], s["N"], s["seed"])
+    st.sidebar.caption(f"P = {s['P']} training points. GD on the initial kernel is stable for lr_scale < {limit:.1f} "
+                       f"here (P / largest NTK eigenvalue).")
+    if s["lr"] >= limit:
+        st.sidebar.warning(f"lr_scale {s['lr']:g} is above the stability limit {limit:.1f}: expect GD to oscillate "
+                           "or blow up. Lower it to see the paper's dynamics.", icon=":material/warning:")
+    return s
+
+
+def train(s: dict):
     """The run and its two figures, cached together: rebuilding plotly figures costs ~0.2 s a rerun."""
-    run = gk.simulate(alpha=alpha, eps=eps, P=P, D=D, N=N, lr_scale=lr, steps=steps, seed=seed, progress=progress)
-    return run, loss_figure(run), mechanism_figure(run)
-
-
-st.header("1 · Train loss first, test loss later")
-start = time.perf_counter()
-estimate = gk.estimated_seconds(P, D, steps)
-if estimate > LIVE_SECONDS:   # long runs wait for a click, so a slider drag never queues minutes of work
-    label = "the paper setting" if paper_setting else "this setting"
-    result = on_request(RUNS, params, train, f"Training {label} ({steps:,} steps)...",
+    def compute(progress):
+        run = gk.simulate(alpha=s["alpha"], eps=s["eps"], P=s["P"], D=s["D"], N=s["N"], lr_scale=s["lr"],
+                          steps=s["steps"], seed=s["seed"], progress=progress)
+        return run, loss_figure(run), mechanism_figure(run)
+    params = tuple(s[k] for k in ("alpha", "eps", "P", "D", "N", "lr", "steps", "seed"))
+    estimate = gk.estimated_seconds(s["P"], s["D"], s["steps"])
+    if estimate <= LIVE_SECONDS:
+        return cached(RUNS, params, compute, "Training...")
+    # long runs wait for a click, so a slider drag never queues minutes of work
+    label = "the paper setting" if s["paper"] else "this setting"
+    result = on_request(RUNS, params, compute, f"Training {label} ({s['steps']:,} steps)...",
                         f"Run {label} (about {estimate / 60:.0f} min; changing a control stops it)"
                         if estimate > 90 else f"Run {label} (about {estimate:.0f} s)")
-else:
-    result = cached(RUNS, params, train, "Training...")
-seconds = time.perf_counter() - start
+    if result is None:
+        st.info(f"This run would take about {estimate:.0f} s on one CPU core, so it starts on request. Its result "
+                "is cached: once anyone has run it with these controls, it shows at once.")
+    return result
 
-if result is not None:
-    run, (loss_fig, loss_data), (mechanism_fig, mechanism_data) = result
+
+def run_metrics(run, s: dict) -> None:
     if run.diverged:
-        st.error(f"GD diverged: lr_scale = {lr:g} is above this data's stability limit ({limit:.1f}). "
+        st.error(f"GD diverged: lr_scale = {s['lr']:g} is above this data's stability limit ({s['limit']:.1f}). "
                  "Lower lr_scale in the sidebar.", icon=":material/warning:")
     cols = st.columns(5)
     cols[0].metric("train < 0.1 at step", f"{run.t_train:.0f}" if np.isfinite(run.t_train) else "never")
@@ -152,6 +154,17 @@ if result is not None:
     cols[3].metric("final test loss", f"{run.test_loss[-1]:.3g}")
     cols[4].metric("kernel regression", f"{run.kernel_loss:.3g}", help="Exact test loss of ridge-less regression "
                    "with the initial NTK: the best the lazy model can reach.")
+
+
+def train_loss_first(s: dict) -> None:
+    st.header("1 · Train loss first, test loss later")
+    start = time.perf_counter()
+    result = train(s)
+    seconds = time.perf_counter() - start
+    if result is None:
+        return
+    run, (loss_fig, loss_data), (mechanism_fig, mechanism_data) = result
+    run_metrics(run, s)
     figure(loss_fig, loss_data, "grokking_losses", caption="Blue: the network. Grey: the same network linearised at "
            "its initialisation, trained by the same GD. Dashed: kernel regression with the initial NTK.")
     st.markdown("**Why it happens.** The test loss is exactly the sum of three terms of the statistics "
@@ -159,44 +172,53 @@ if result is not None:
                 "network fits the data with its initial features, and falls once M turns towards beta "
                 "beta^T: the NTK's alignment with the target rises at the same time, and the weights grow.")
     figure(mechanism_fig, mechanism_data, "grokking_mechanism")
-    compute_note(run.params, seconds)
-else:
-    st.info(f"This run would take about {estimate:.0f} s on one CPU core, so it starts on request. Its result "
-            "is cached: once anyone has run it with these controls, it shows at once.")
-
-st.header("2 · Goldilocks: how much data?")
-st.markdown(f"At D = {SWEEP_D}, with the sidebar's alpha and eps, one run per P. Too little data "
-            "(P ~ D) and the network never generalises; above the kernel threshold D(D+3)/2 the initial "
-            "kernel already generalises, train and test fall together, and the delay shrinks. "
-            "One step size serves all P (capped by the smallest P's stability limit).")
-sweep = on_request(SWEEPS, (alpha, eps, seed), lambda progress: gk.data_sweep(
-    np.array(SWEEP_RATIOS) * SWEEP_D, alpha=alpha, eps=eps, D=SWEEP_D, steps=5000, seed=seed, progress=progress),
-    "Sweeping P...", "Run the P/D sweep (about 20-40 s)")
-if sweep is not None:
-    fig, data = sweep_figure(sweep)
-    figure(fig, data, "grokking_goldilocks", caption=f"5000 GD steps per run, lr_scale = {sweep.lr_scale:.1f}.")
-
-st.header("3 · Phase diagram: laziness against alignment")
-st.markdown("The paper's Fig. 3(e): the amount of grokking over an alpha x eps grid. All 64 runs train "
-            "together as one batched tensor program (the grid is the batch dimension), D = 50, P = 275.")
-phase = on_request(PHASES, seed, lambda progress: gk.phase_diagram(
-    PD_ALPHAS, PD_EPSILONS, P=275, D=50, steps=10_000, seed=seed, progress=progress),
-    "Training 64 networks at once...", "Compute the 8 x 8 phase diagram (about 20-40 s)")
-if phase is not None:
-    fig, data = phase_figure(phase)
-    figure(fig, data, "grokking_phase_diagram", caption="Blank cells: the test loss never fell below 0.1 "
-           "within 10k steps; with large alpha x eps the network fits the training set lazily and stalls.")
-
-st.header("4 · Beyond the toy model")
-st.markdown("""
-The paper tests the same lazy-to-rich story in larger settings. They are not built here: the toy model
-above is where the mechanism is exact, and they are slow on a CPU (20k full-batch steps of the p = 23
-modular-addition MLP took 26 s here, and it needs 50-100k steps to grok).
-* **Modular addition** (p = 23, a two-layer MLP with x^2 activation, MSE on one-hot targets): groks
-  without weight decay, and a larger output scale gives a longer delay.
-* **MNIST** (1000 images, the Omnigrok MLP): the output scale again controls the delay.
-* **One-layer transformer** on a + b mod 113 with a centred loss.
-* **Student-teacher MLP**: threshold *accuracy* can show grokking-like jumps where the *loss* is smooth,
-  a warning about reading accuracy curves.""")
+    compute_note(run.params["device"], run.params["dtype"], seconds)
 
 
+def goldilocks(s: dict) -> None:
+    st.header("2 · Goldilocks: how much data?")
+    st.markdown(f"At D = {SWEEP_D}, with the sidebar's alpha and eps, one run per P. Too little data "
+                "(P ~ D) and the network never generalises; above the kernel threshold D(D+3)/2 the initial "
+                "kernel already generalises, train and test fall together, and the delay shrinks. "
+                "One step size serves all P (capped by the smallest P's stability limit).")
+    sweep = on_request(SWEEPS, (s["alpha"], s["eps"], s["seed"]), lambda progress: gk.data_sweep(
+        np.array(SWEEP_RATIOS) * SWEEP_D, alpha=s["alpha"], eps=s["eps"], D=SWEEP_D, steps=5000, seed=s["seed"], progress=progress),
+        "Sweeping P...", "Run the P/D sweep (about 20-40 s)")
+    if sweep is not None:
+        fig, data = sweep_figure(sweep)
+        figure(fig, data, "grokking_goldilocks", caption=f"5000 GD steps per run, lr_scale = {sweep.lr_scale:.1f}.")
+
+
+def phase_diagram(s: dict) -> None:
+    st.header("3 · Phase diagram: laziness against alignment")
+    st.markdown("The paper's Fig. 3(e): the amount of grokking over an alpha x eps grid. All 64 runs train "
+                "together as one batched tensor program (the grid is the batch dimension), D = 50, P = 275.")
+    phase = on_request(PHASES, s["seed"], lambda progress: gk.phase_diagram(
+        PD_ALPHAS, PD_EPSILONS, P=275, D=50, steps=10_000, seed=s["seed"], progress=progress),
+        "Training 64 networks at once...", "Compute the 8 x 8 phase diagram (about 20-40 s)")
+    if phase is not None:
+        fig, data = phase_figure(phase)
+        figure(fig, data, "grokking_phase_diagram", caption="Blank cells: the test loss never fell below 0.1 "
+               "within 10k steps; with large alpha x eps the network fits the training set lazily and stalls.")
+
+
+def beyond_the_toy_model() -> None:
+    st.header("4 · Beyond the toy model")
+    st.markdown("""
+    The paper tests the same lazy-to-rich story in larger settings. They are not built here: the toy model
+    above is where the mechanism is exact, and they are slow on a CPU (20k full-batch steps of the p = 23
+    modular-addition MLP took 26 s here, and it needs 50-100k steps to grok).
+    * **Modular addition** (p = 23, a two-layer MLP with x^2 activation, MSE on one-hot targets): groks
+      without weight decay, and a larger output scale gives a longer delay.
+    * **MNIST** (1000 images, the Omnigrok MLP): the output scale again controls the delay.
+    * **One-layer transformer** on a + b mod 113 with a centred loss.
+    * **Student-teacher MLP**: threshold *accuracy* can show grokking-like jumps where the *loss* is smooth,
+      a warning about reading accuracy curves.""")
+
+
+header()
+s = settings()
+train_loss_first(s)
+goldilocks(s)
+phase_diagram(s)
+beyond_the_toy_model()
