@@ -104,8 +104,8 @@ def random_subspace_ky_fan(m: int, alpha: float, d: int, t: float, seed: int = 0
 
 
 @keeps_global_rng
-def train_encoder(m: int = 6, alpha: float = 0.5, degree: int = 1, steps: int = 300, batch: int = 128,
-                  width: int = 64, lr: float = 5e-3, eval_every: int = 10, seed: int = 0, device=None,
+def train_encoder(m: int = 6, alpha: float = 0.5, degree: int = 1, steps: int = 600, batch: int = 128,
+                  width: int = 64, lr: float = 5e-3, eval_every: int = 20, seed: int = 0, device=None,
                   progress=None) -> EncoderRun:
     """Train f: augmentation -> R^d, d = #Walsh terms of degree <= ``degree``; track its span's convergence."""
     import time
