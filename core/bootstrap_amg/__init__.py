@@ -25,7 +25,7 @@ from core.bootstrap_amg.bootstrap import bootstrap
 from core.bootstrap_amg.embed import block_features, kmeans, row_normalise, spectral_coordinates
 from core.bootstrap_amg.graphs import GraphError, attributed_sbm, laplacian
 
-__all__ = ["attributed_sbm", "smooth_vectors", "cluster", "embedding_of", "GraphError", "METHODS", "EMBEDDINGS",
+__all__ = ["attributed_sbm", "smooth_vectors", "cluster", "embedding_of", "coordinates", "features", "GraphError", "METHODS", "EMBEDDINGS",
            "N_VECTORS"]
 
 METHODS = ("bootstrap", "eigsh")
@@ -38,25 +38,37 @@ def smooth_vectors(L, n_vectors: int = N_VECTORS, seed: int = 0) -> np.ndarray:
     return bootstrap(L, n_vectors, seed).basis
 
 
-def embedding_of(A, attributes, k: int, method: str = "bootstrap", embedding: str = "kmeansblock",
-                 omega: float = 1.0, seed: int = 0, n_vectors: int = N_VECTORS) -> np.ndarray:
-    """The features k-means sees for every structure vertex (see ``cluster``)."""
+def coordinates(A, attributes, k: int, method: str = "bootstrap", omega: float = 1.0, seed: int = 0,
+                n_vectors: int = N_VECTORS) -> tuple[np.ndarray, np.ndarray | None]:
+    """(U, owner): coordinates of every vertex of the (augmented) graph and the attribute vertices'
+    indices (None when the structure alone is embedded)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}")
-    if embedding not in EMBEDDINGS:
-        raise ValueError(f"embedding must be one of {EMBEDDINGS}")
-    n = A.shape[0]
     if attributes is not None and omega > 0:
         graph, owner = augment(A, attributes, omega)
     else:
         graph, owner = A, None
     if method == "eigsh":
-        U = spectral_coordinates(graph, k, seed)
-    else:
-        U = smooth_vectors(laplacian(graph), n_vectors, seed)
+        return spectral_coordinates(graph, k, seed), owner
+    return smooth_vectors(laplacian(graph), n_vectors, seed), owner
+
+
+def features(U: np.ndarray, owner: np.ndarray | None, n: int, embedding: str = "kmeansblock") -> np.ndarray:
+    """What k-means sees: the kmeansblock concatenation, or the row-normalised structure rows."""
+    if embedding not in EMBEDDINGS:
+        raise ValueError(f"embedding must be one of {EMBEDDINGS}")
     if owner is not None and embedding == "kmeansblock":
         return block_features(U, owner)
     return row_normalise(U[:n])
+
+
+def embedding_of(A, attributes, k: int, method: str = "bootstrap", embedding: str = "kmeansblock",
+                 omega: float = 1.0, seed: int = 0, n_vectors: int = N_VECTORS) -> np.ndarray:
+    """The features k-means sees for every structure vertex (see ``cluster``)."""
+    if embedding not in EMBEDDINGS:
+        raise ValueError(f"embedding must be one of {EMBEDDINGS}")
+    U, owner = coordinates(A, attributes, k, method, omega, seed, n_vectors)
+    return features(U, owner, A.shape[0], embedding)
 
 
 def cluster(A, attributes, k: int, method: str = "bootstrap", embedding: str = "kmeansblock",

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 MAX_BYTES = 2_000_000          # per uploaded file
-MAX_NODES = 20_000
+MAX_NODES = 10_000
 MAX_EDGES = 200_000
 MAX_VALUES = 200               # distinct attribute values in all (each becomes a vertex of the augmentation)
 MAX_ATTRIBUTES = 8
