@@ -1,30 +1,30 @@
 """Householder Projector vs SeFa on a StyleGAN2 trained here (Song et al., ICCV 2023): the page.
 
-Widgets, layout, plots and text only; the maths is core/householder/.
+Widgets, layout, plots and text only; the maths is core/householder/. The sections run top to bottom,
+in the order of the calls at the end of this module.
 """
-import tempfile
 import time
-from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import streamlit as st
-import torch
 
+from core import assets
 from core import householder as hp
 from core.householder import shapes
+from core.householder.stylegan import GConfig, build_generator, load_checkpoint_bytes
 from core.registry import by_slug
 from core.spectral import householder_product
-from core.householder.stylegan import GConfig, build_generator, load_checkpoint
-from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header
-from ui.householder_figures import (gan_loss_figure, grid_image, purity_figure, readout_figure, reflector_figure,
-                                    response_figure, spectrum_figure)
+from ui import cache
+from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header, unbound
+from ui.householder_figures import (describe_mix, gan_loss_figure, grid_image, purity_figure, readout_figure,
+                                    reflector_figure, response_figure, spectrum_figure)
 from ui.jobs import cached, on_request, store
 from ui.navigation import use_app_navigation
 
 use_app_navigation()  # before anything renders (see ui/navigation.py)
 
 PAPER = by_slug("householder")
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "householder"
 LAYERS = ("8x8", "16x16", "32x32")
 COLS = 7                      # traversal steps per row (the official apply_factor uses 7)
 MAX_UPLOAD_MB = 50            # the app's server.maxUploadSize
@@ -73,77 +73,9 @@ DIFFERS = """
 * **Read-out**: directions are the columns of Q_in, read from the Householder factor, never from an SVD
   of the fine-tuned A (its equal singular values make that an arbitrary rotation).
 """
-RESPONSES = store("householder.responses", max_entries=12)
-FINETUNES = store("householder.finetunes", max_entries=2)
-LIVE_SCORES = store("householder.live_scores", max_entries=8)
-
-
-@st.cache_resource(max_entries=1, show_spinner=False)
-def shipped():
-    """The shipped base generator, its Householder fine-tune and the factor regressor (CPU, fp32)."""
-    base = torch.load(ASSETS / "generator_base.pt", map_location="cpu", weights_only=True)
-    tuned = torch.load(ASSETS / "generator_hp.pt", map_location="cpu", weights_only=True)
-    reg = torch.load(ASSETS / "factor_regressor.pt", map_location="cpu", weights_only=True)
-    cfg = GConfig.from_dict(base["g_cfg"])
-    return (base, tuned, reg, build_generator(cfg, base["g_ema"], device="cpu"),
-            hp.build_projector_generator(cfg, tuned["g_ema"], tuned["k"], device="cpu"),
-            hp.factor_net_from_state(reg["state"], device="cpu"))
-
-
-@st.cache_data(max_entries=4, ttl=6 * 3600, show_spinner="Fréchet distances, shape fidelity and shape mix...")
-def quality(model_key: tuple) -> dict:
-    """Live fidelity checks of both shipped generators: feature Fréchet distance, re-render IoU, shape mix."""
-    _, _, _, G_base, G_hp, net = shipped()
-    renders = shapes.sample(QUALITY_SAMPLES, seed=1)[0] * 2 - 1  # the reference for the FD and the IoU ceiling
-    real = hp.features_of(net, renders)
-    base, tuned = (hp.sample_scores(G, net, real, QUALITY_SAMPLES) for G in (G_base, G_hp))
-    return {**{key: (base[key], tuned[key]) for key in ("fd", "iou", "mix")},
-            "iou_renders": float(hp.rerender_iou(net, renders).mean())}
-
-
-@st.cache_data(max_entries=8, ttl=6 * 3600, show_spinner=False)
-def truncated_scores(truncation: float, model_key: tuple) -> tuple:
-    """Shape mix and re-render IoU of the base at this psi (half the samples of ``quality``: one per psi)."""
-    return hp.shape_scores(shipped()[3], shipped()[5], QUALITY_SAMPLES // 2, truncation=truncation)
-
-
-def describe_mix(mix) -> str:
-    return ", ".join(f"{share:.0%} {name}s" for name, share in zip(shapes.SHAPES, mix))
-
-
-def directions(G, method: str, layer: int, k: int) -> np.ndarray:
-    if method == "householder":
-        return hp.householder_directions(G, layer)
-    return hp.sefa_global(G, k)[0] if method == "global" else hp.sefa_layer(G, layer, k)[0]
-
-
-def responses(G_base, G_hp, net, layer, sefa_kind, truncation, k, progress):
-    """Factor-response matrices for SeFa and Householder directions of one layer."""
-    out = {}
-    for i, (name, G, method) in enumerate((("sefa", G_base, sefa_kind), ("householder", G_hp, "householder"))):
-        dirs = directions(G, method, layer, k)
-        out[name] = hp.factor_response(G, net, dirs, None if method == "global" else layer, n=RESPONSE_LATENTS,
-                                       truncation=truncation)
-        progress((i + 1) / 2)
-    return out
-
-
-paper_header(PAPER)
-st.markdown("SeFa finds a GAN's semantic directions in closed form: the style of every modulated conv is "
-            "`s = A w + b`, so the directions that change s the most are the top right singular vectors of A. "
-            "The Householder Projector paper argues that A is neither orthogonal nor low-rank, so these "
-            "directions mix several attributes and most of them do little. It replaces A by "
-            "`Q_out[:, :k] Q_in[:k, :]`, with each Q a product of Householder reflections `H(v) = I - 2vvᵀ/|v|²`: "
-            "exactly orthogonal, rank k, all k singular values equal. A short fine-tune with the unchanged GAN "
-            "loss then lets the generator put one attribute on each direction. No pretrained StyleGAN can be "
-            "downloaded here, so this page runs on a small StyleGAN2 trained by the project on rendered shapes, "
-            "whose true factors (shape, size, position, rotation, colour, background) are known: a factor "
-            "regressor measures what each direction really changes.")
-st.latex(r"\text{SeFa: } n^\star_j = v_j(A),\; A = U\Sigma V^\top \qquad "
-         r"\text{HP: } A = Q_{out}[:, :k]\,Q_{in}[:, :k]^\top,\; "
-         r"Q = \prod_i \Big(I - 2\frac{v_i v_i^\top}{\|v_i\|^2}\Big)")
-explainers(
-    shows="""
+REFLECTORS = Slider("reflectors", "Reflectors applied (8 x 8 example)", 0, 8, 3, 1)
+FT_STEPS = Choice("ft_steps", "Fine-tune steps", (10, 50, 100, 200), 50)
+SHOWS = """
 * **Traversal figures** (StyleGAN2 on FFHQ, LSUN Church and Cat; StyleGAN3 on AFHQv2, MetFaces, SHHQ):
   SeFa's top eigenvectors change several attributes at once; after the projector fine-tune each of the
   k = 10 directions of a layer changes one attribute (pose, smile, hair colour, ...).
@@ -151,8 +83,8 @@ explainers(
   new path length along eigen-directions) drop: smoother, more precise edits.
 * The abstract's claim: "Within only 1 % of the original training steps for fine-tuning, our projector
   helps StyleGANs to discover more disentangled and precise semantic attributes without sacrificing
-  image fidelity." The projector starts from the SVD of the pretrained A.""",
-    try_this="""
+  image fidelity." The projector starts from the SVD of the pretrained A."""
+TRY_THIS = """
 1. Compare the **purity** and **MIG-style gap** metrics of section 4, SeFa vs Householder, then switch
    **Layer**: which factors does each resolution carry? (In face StyleGANs coarse layers hold pose and
    shape, fine layers colour and texture.)
@@ -161,190 +93,258 @@ explainers(
 3. Step through **Direction index** and watch the strength panel: SeFa's directions are ranked by
    singular value, the Householder ones all have the same singular value.
 4. Run the **live fine-tune** and check that |QᵀQ - I| stays at float32 round-off whatever the steps.
-""", differs=DIFFERS)
+"""
+RESPONSES = store("householder.responses", max_entries=12)
+FINETUNES = store("householder.finetunes", max_entries=2)
+LIVE_SCORES = store("householder.live_scores", max_entries=8)
 
-values = controls(CONTROLS)
-layer, j, k_sefa = LAYERS.index(values["layer"]), int(values["direction"]), 10
-steps = np.linspace(-values["reach"], values["reach"], COLS)
-try:
-    base, tuned, reg, G_base, G_hp, net = shipped()
-except FileNotFoundError as exc:
-    st.error(f"A shipped model file is missing ({Path(exc.filename).name}); run the scripts in "
-             "scripts/*householder* to rebuild assets/householder/.", icon=":material/error:")
-    st.stop()
-k = tuned["k"]
-j = min(j, k - 1)
 
-st.header("1 · The generator and its style affines")
-cols = st.columns(4)
-cols[0].metric("base training steps", f"{base['step']:,}", help=f"batch {base['batch']}")
-cols[1].metric("base training time", f"{base['train_seconds'] / 3600:.1f} h",
-               help="Wall-clock hours of the training run, GPU and CPU time together (see What differs).")
-ft_batch = tuned["batch"]
-ft_share = tuned["steps"] * ft_batch / max(base["step"] * base["batch"], 1)  # in images: the batches differ
-cols[2].metric("Householder fine-tune steps", f"{tuned['steps']:,}",
-               help=f"batch {ft_batch}: {ft_share:.1%} of the base's training images")
-cols[3].metric("rank k", k)
-left, right = st.columns(2)
-left.image(grid_image(hp.sample_images(G_base, 4, 8, seed=123), zoom=2),
-           caption="Random samples of the base generator (live, no truncation).")
-right.image(grid_image(hp.rendered_images(4, 8, seed=123), zoom=2), caption="Rendered training images, for comparison.")
-checks = quality((int(base["step"]), int(tuned["steps"])))
-st.caption(f"Shape mix of {QUALITY_SAMPLES} samples as the factor regressor reads them (the renderer draws a third "
-           f"of each). Base: {describe_mix(checks['mix'][0])}. Householder fine-tune: {describe_mix(checks['mix'][1])}. "
-           f"Re-render IoU (section 5): base {checks['iou'][0]:.2f}, rendered images {checks['iou_renders']:.2f}.")
-for name, mix in zip(("base", "Householder fine-tuned"), checks["mix"]):
-    rarest = int(np.argmin(mix))
-    if mix[rarest] < MIN_SHAPE_SHARE:
-        st.warning(f"The shipped {name} generator under-draws {shapes.SHAPES[rarest]}s ({mix[rarest]:.0%} of its "
-                   "samples, a third of the training images): a partial mode collapse, so the comparisons below "
-                   "see fewer of them than the data has (What differs says how far training went).",
-                   icon=":material/warning:")
-figure(*gan_loss_figure(base["log"], "Base generator training: GAN losses"), "householder_training",
-       caption="Losses of the base training run (non-saturating logistic G loss, logistic D loss with lazy R1), "
-               "as logged in the checkpoint.")
-sefa_vals = np.linalg.svd(hp.layer_weights(G_base)[layer], compute_uv=False)
-hp_vals = np.linalg.svd(hp.layer_weights(G_hp)[layer], compute_uv=False)
-figure(*spectrum_figure(sefa_vals, hp_vals, f"{values['layer']} block"), "householder_spectrum",
-       caption="SeFa sorts directions by these singular values; the projector has k equal ones and no others.")
+@cache.resource(1)  # ~3 MB of weights, shared by every session
+def shipped():
+    """The shipped base generator, its Householder fine-tune and the factor regressor (CPU, fp32)."""
+    base, tuned, reg = (assets.weights("householder", name) for name in
+                        ("generator_base.pt", "generator_hp.pt", "factor_regressor.pt"))
+    cfg = GConfig.from_dict(base["g_cfg"])
+    return (base, tuned, reg, build_generator(cfg, base["g_ema"]),
+            hp.build_projector_generator(cfg, tuned["g_ema"], tuned["k"]), hp.factor_net_from_state(reg["state"]))
 
-st.header("2 · A product of reflections")
-st.markdown("Each reflection `H(v) = I - 2vvᵀ/|v|²` is orthogonal, so any product of them is too: the "
-            "projector is orthogonal by construction, with no penalty term and no re-orthonormalisation. "
-            "k reflectors already reach every orthonormal k-frame (Householder QR), which is how the "
-            "projector is initialised from the trained A's top-k singular vectors.")
-n_reflect = controls([Slider("reflectors", "Reflectors applied (8 x 8 example)", 0, 8, 3, 1)], where=st)["reflectors"]
-toy_V = np.random.default_rng(0).normal(size=(8, 8))
-toy_Q = householder_product(toy_V[:, :n_reflect])
-cols = st.columns(2)
-cols[0].metric("max |QᵀQ - I|", f"{np.abs(toy_Q.T @ toy_Q - np.eye(8)).max():.1e}")
-cols[1].metric("det Q", f"{np.linalg.det(toy_Q):+.0f}", help="Each reflection flips the orientation: (-1)^m.")
-figure(*reflector_figure(toy_Q, n_reflect), "householder_reflectors")
 
-st.header("3 · Traversals: SeFa vs Householder")
-method = values["sefa"]
-sefa_layer = None if method == "global" else layer
-start = time.perf_counter()
-grid_sefa = hp.traverse(G_base, directions(G_base, method, layer, k_sefa)[j], sefa_layer, steps,
-                        rows=values["rows"], truncation=values["truncation"], seed=values["seed"])
-grid_seconds = time.perf_counter() - start
-grid_hp = hp.traverse(G_hp, directions(G_hp, "householder", layer, k)[j], layer, steps,
-                      rows=values["rows"], truncation=values["truncation"], seed=values["seed"])
-left, right = st.columns(2)
-left.image(grid_image(grid_sefa), caption=f"SeFa ({method}) direction {j}: base generator")
-right.image(grid_image(grid_hp), caption=f"Householder direction {j}: fine-tuned generator")
-psi_mix, psi_iou = (checks["mix"][0], checks["iou"][0]) if values["truncation"] == 1 else truncated_scores(
-    values["truncation"], (int(base["step"]), int(tuned["steps"])))  # at psi 1 the numbers of section 1
-st.caption(f"Rows: latents (seed {values['seed']}, psi {values['truncation']:g}); columns: "
-           f"{COLS} steps from -{values['reach']:g} to +{values['reach']:g} std of v.w. "
-           f"One {values['rows']}x{COLS} grid rendered in {grid_seconds:.2f} s. Truncation pulls every latent "
-           f"toward the mean one: at psi {values['truncation']:g} the base draws {describe_mix(psi_mix)} (re-render "
-           f"IoU {psi_iou:.2f}); at psi 1, {describe_mix(checks['mix'][0])} ({checks['iou'][0]:.2f}).")
+@cache.data(4, spinner="Fréchet distances, shape fidelity and shape mix...")  # a few numbers per model pair
+def quality(model_key: tuple) -> dict:
+    """Live fidelity checks of both shipped generators: feature Fréchet distance, re-render IoU, shape mix."""
+    _, _, _, G_base, G_hp, net = shipped()
+    return hp.quality_checks(G_base, G_hp, net, QUALITY_SAMPLES)
 
-st.header("4 · Which factors does each direction move?")
-st.markdown(f"For every direction, {RESPONSE_LATENTS} latents are pushed 2 std back and forth along it, and the factor "
-            "regressor (a small CNN trained on the renderer) reads the true factors at both ends. "
-            "**Purity** = the share of a direction's total response carried by its top factor "
-            "(1 = it moves one factor only, 1/7 = all equally). **MIG-style gap** = for each factor, its "
-            "share in its best direction minus in the second best (1 = one direction owns it).")
-resp = cached(RESPONSES, (layer, method, values["truncation"], tuned["steps"], base["step"]),
-              lambda progress: responses(G_base, G_hp, net, layer, method, values["truncation"], k, progress),
-              "Scoring 2 x 10 directions...")
-(M_s, s_s), (M_h, s_h) = resp["sefa"], resp["householder"]
-cols = st.columns(4)
-cols[0].metric("SeFa mean purity", f"{hp.purity(M_s).mean():.2f}")
-cols[1].metric("Householder mean purity", f"{hp.purity(M_h).mean():.2f}",
-               delta=f"{hp.purity(M_h).mean() - hp.purity(M_s).mean():+.2f}")
-cols[2].metric("SeFa MIG-style gap", f"{hp.mig_gap(M_s).mean():.2f}")
-cols[3].metric("Householder MIG-style gap", f"{hp.mig_gap(M_h).mean():.2f}",
-               delta=f"{hp.mig_gap(M_h).mean() - hp.mig_gap(M_s).mean():+.2f}")
-errors = reg["errors"]
-figure(*response_figure(M_s, M_h), "householder_factor_response",
-       caption="Mean absolute change of each factor on a [0, 1] scale (shape: change of class probabilities). "
-               f"The regressor on held-out renders: shape accuracy {errors['shape_acc']:.3f}, mean absolute "
-               f"error at most {max(v for key, v in errors.items() if key.endswith('_mae')):.3f} for scale, "
-               "position, hue and background.")
-figure(*purity_figure(hp.purity(M_s), hp.purity(M_h), s_s, s_h), "householder_purity")
 
-st.header("5 · Orthogonality and fidelity")
-fd_base, fd_hp = checks["fd"]
-cols = st.columns(3)
-cols[0].metric("max |QᵀQ - I| (live)", f"{hp.orthogonality_error(G_hp):.1e}",
-               help="Over the full Householder products Q_out and Q_in of every projector layer, float32.")
-cols[1].metric("Fréchet distance, base", f"{fd_base:.3f}")
-cols[2].metric("Fréchet distance, Householder", f"{fd_hp:.3f}",
-               delta=f"{fd_hp - fd_base:+.3f}", delta_color="inverse")
-cols = st.columns(3)
-cols[0].metric("re-render IoU, rendered images", f"{checks['iou_renders']:.3f}",
-               help="The ceiling: the regressor's own reading errors keep it below 1.")
-cols[1].metric("re-render IoU, base", f"{checks['iou'][0]:.3f}")
-cols[2].metric("re-render IoU, Householder", f"{checks['iou'][1]:.3f}",
-               delta=f"{checks['iou'][1] - checks['iou'][0]:+.3f}")
-figure(*readout_figure(hp.readout_cosines(G_hp, layer)), "householder_readout",
-       caption="Both bases span the same k-dimensional subspace (each row's squared cosines sum to 1), but "
-               "the SVD of a matrix with k equal singular values picks an arbitrary basis of it. The page "
-               "reads directions from Q_in itself.")
-st.caption(f"Fréchet distance: FID's formula on the factor regressor's 64-d penultimate features, {QUALITY_SAMPLES} "
-           f"generated vs {QUALITY_SAMPLES} rendered images, the paper's FID stand-in (Inception weights cannot be "
-           "downloaded here). Re-render IoU: the regressor reads each sample's factors, the renderer draws them, "
-           "and the two objects' masks are compared: soft, lopsided or star-shaped samples match no rendered shape, "
-           "but a round blob matches a circle (the shape mix catches a generator that draws only those). "
-           f"Shape mix after the fine-tune: {describe_mix(checks['mix'][1])}.")
+@cache.data(8)  # a shape mix and an IoU per psi
+def truncated_scores(truncation: float, model_key: tuple) -> tuple:
+    """Shape mix and re-render IoU of the base at this psi (half the samples of ``quality``: one per psi)."""
+    return hp.shape_scores(shipped()[3], shipped()[5], QUALITY_SAMPLES // 2, truncation=truncation)
 
-st.header("6 · Fine-tune a projector live")
-st.markdown("Start again from the base generator: attach projectors (SVD initialisation), then train G "
-            f"and D with the same GAN loss. The shipped fine-tune above ran the same code offline at batch "
-            f"{ft_batch}; here batch 16 keeps a step under a second.")
-ft_steps = st.select_slider("Fine-tune steps", (10, 50, 100, 200), 50, key="ft_steps")
-run = on_request(FINETUNES, (ft_steps, base["step"]), lambda progress: hp.finetune_projector(
-    base["g_ema"], base["d"], G_base.cfg, k=k, steps=ft_steps, progress=progress),
-    "Fine-tuning...", f"Run {ft_steps} fine-tune steps (about {round(ft_steps * FT_SECONDS_PER_STEP) + 5} s)")
-if run is not None:
+
+def header() -> dict:
+    paper_header(PAPER)
+    st.markdown("SeFa finds a GAN's semantic directions in closed form: the style of every modulated conv is "
+                "`s = A w + b`, so the directions that change s the most are the top right singular vectors of A. "
+                "The Householder Projector paper argues that A is neither orthogonal nor low-rank, so these "
+                "directions mix several attributes and most of them do little. It replaces A by "
+                "`Q_out[:, :k] Q_in[:k, :]`, with each Q a product of Householder reflections "
+                "`H(v) = I - 2vvᵀ/|v|²`: "
+                "exactly orthogonal, rank k, all k singular values equal. A short fine-tune with the unchanged GAN "
+                "loss then lets the generator put one attribute on each direction. No pretrained StyleGAN can be "
+                "downloaded here, so this page runs on a small StyleGAN2 trained by the project on rendered shapes, "
+                "whose true factors (shape, size, position, rotation, colour, background) are known: a factor "
+                "regressor measures what each direction really changes.")
+    st.latex(r"\text{SeFa: } n^\star_j = v_j(A),\; A = U\Sigma V^\top \qquad "
+             r"\text{HP: } A = Q_{out}[:, :k]\,Q_{in}[:, :k]^\top,\; "
+             r"Q = \prod_i \Big(I - 2\frac{v_i v_i^\top}{\|v_i\|^2}\Big)")
+    explainers(shows=SHOWS, try_this=TRY_THIS, differs=DIFFERS)
+    return controls(CONTROLS)
+
+
+def load(values: dict) -> SimpleNamespace:
+    """The shipped models and everything the sections share (c.layer, c.j, c.steps ...)."""
+    try:
+        base, tuned, reg, G_base, G_hp, net = shipped()
+    except assets.MissingAsset as exc:
+        st.error(f"{exc} (scripts/*householder* rebuild assets/householder/)", icon=":material/error:")
+        st.stop()
+    k = tuned["k"]
+    return SimpleNamespace(values=values, layer=LAYERS.index(values["layer"]), j=min(int(values["direction"]), k - 1),
+                           k=k, k_sefa=10, steps=np.linspace(-values["reach"], values["reach"], COLS), base=base,
+                           tuned=tuned, reg=reg, G_base=G_base, G_hp=G_hp, net=net,
+                           checks=quality((int(base["step"]), int(tuned["steps"]))))
+
+
+def the_generator(c: SimpleNamespace):
+    base, tuned, checks = c.base, c.tuned, c.checks
+    st.header("1 · The generator and its style affines")
+    cols = st.columns(4)
+    cols[0].metric("base training steps", f"{base['step']:,}", help=f"batch {base['batch']}")
+    cols[1].metric("base training time", f"{base['train_seconds'] / 3600:.1f} h",
+                   help="Wall-clock hours of the training run, GPU and CPU time together (see What differs).")
+    ft_share = tuned["steps"] * tuned["batch"] / max(base["step"] * base["batch"], 1)  # in images: batches differ
+    cols[2].metric("Householder fine-tune steps", f"{tuned['steps']:,}",
+                   help=f"batch {tuned['batch']}: {ft_share:.1%} of the base's training images")
+    cols[3].metric("rank k", c.k)
+    left, right = st.columns(2)
+    left.image(grid_image(hp.sample_images(c.G_base, 4, 8, seed=123), zoom=2),
+               caption="Random samples of the base generator (live, no truncation).")
+    right.image(grid_image(hp.rendered_images(4, 8, seed=123), zoom=2),
+                caption="Rendered training images, for comparison.")
+    st.caption(f"Shape mix of {QUALITY_SAMPLES} samples as the factor regressor reads them (the renderer draws a "
+               f"third of each). Base: {describe_mix(checks['mix'][0])}. Householder fine-tune: "
+               f"{describe_mix(checks['mix'][1])}. Re-render IoU (section 5): base {checks['iou'][0]:.2f}, rendered "
+               f"images {checks['iou_renders']:.2f}.")
+    for name, mix in zip(("base", "Householder fine-tuned"), checks["mix"]):
+        rarest = int(np.argmin(mix))
+        if mix[rarest] < MIN_SHAPE_SHARE:
+            st.warning(f"The shipped {name} generator under-draws {shapes.SHAPES[rarest]}s ({mix[rarest]:.0%} of its "
+                       "samples, a third of the training images): a partial mode collapse, so the comparisons below "
+                       "see fewer of them than the data has (What differs says how far training went).",
+                       icon=":material/warning:")
+    figure(*gan_loss_figure(base["log"], "Base generator training: GAN losses"), "householder_training",
+           caption="Losses of the base training run (non-saturating logistic G loss, logistic D loss with lazy R1), "
+                   "as logged in the checkpoint.")
+    sefa_vals, hp_vals = (np.linalg.svd(hp.layer_weights(G)[c.layer], compute_uv=False) for G in (c.G_base, c.G_hp))
+    figure(*spectrum_figure(sefa_vals, hp_vals, f"{c.values['layer']} block"), "householder_spectrum",
+           caption="SeFa sorts directions by these singular values; the projector has k equal ones and no others.")
+
+
+def reflections():
+    st.header("2 · A product of reflections")
+    st.markdown("Each reflection `H(v) = I - 2vvᵀ/|v|²` is orthogonal, so any product of them is too: the "
+                "projector is orthogonal by construction, with no penalty term and no re-orthonormalisation. "
+                "k reflectors already reach every orthonormal k-frame (Householder QR), which is how the "
+                "projector is initialised from the trained A's top-k singular vectors.")
+    n_reflect = controls([REFLECTORS], where=st)["reflectors"]
+    toy_Q = householder_product(np.random.default_rng(0).normal(size=(8, 8))[:, :n_reflect])
+    cols = st.columns(2)
+    cols[0].metric("max |QᵀQ - I|", f"{np.abs(toy_Q.T @ toy_Q - np.eye(8)).max():.1e}")
+    cols[1].metric("det Q", f"{np.linalg.det(toy_Q):+.0f}", help="Each reflection flips the orientation: (-1)^m.")
+    figure(*reflector_figure(toy_Q, n_reflect), "householder_reflectors")
+
+
+def traversals(c: SimpleNamespace) -> float:
+    values, checks, method = c.values, c.checks, c.values["sefa"]
+    st.header("3 · Traversals: SeFa vs Householder")
+    grid = dict(rows=values["rows"], truncation=values["truncation"], seed=values["seed"])
+    start = time.perf_counter()
+    grid_sefa = hp.traverse(c.G_base, hp.directions(c.G_base, method, c.layer, c.k_sefa)[c.j],
+                            None if method == "global" else c.layer, c.steps, **grid)
+    grid_seconds = time.perf_counter() - start
+    grid_hp = hp.traverse(c.G_hp, hp.directions(c.G_hp, "householder", c.layer, c.k)[c.j], c.layer, c.steps, **grid)
+    left, right = st.columns(2)
+    left.image(grid_image(grid_sefa), caption=f"SeFa ({method}) direction {c.j}: base generator")
+    right.image(grid_image(grid_hp), caption=f"Householder direction {c.j}: fine-tuned generator")
+    psi_mix, psi_iou = (checks["mix"][0], checks["iou"][0]) if values["truncation"] == 1 else truncated_scores(
+        values["truncation"], (int(c.base["step"]), int(c.tuned["steps"])))  # at psi 1 the numbers of section 1
+    st.caption(f"Rows: latents (seed {values['seed']}, psi {values['truncation']:g}); columns: "
+               f"{COLS} steps from -{values['reach']:g} to +{values['reach']:g} std of v.w. "
+               f"One {values['rows']}x{COLS} grid rendered in {grid_seconds:.2f} s. Truncation pulls every latent "
+               f"toward the mean one: at psi {values['truncation']:g} the base draws {describe_mix(psi_mix)} "
+               f"(re-render IoU {psi_iou:.2f}); at psi 1, {describe_mix(checks['mix'][0])} ({checks['iou'][0]:.2f}).")
+    return grid_seconds
+
+
+def factor_response(c: SimpleNamespace):
+    st.header("4 · Which factors does each direction move?")
+    st.markdown(f"For every direction, {RESPONSE_LATENTS} latents are pushed 2 std back and forth along it, and the "
+                "factor regressor (a small CNN trained on the renderer) reads the true factors at both ends. "
+                "**Purity** = the share of a direction's total response carried by its top factor "
+                "(1 = it moves one factor only, 1/7 = all equally). **MIG-style gap** = for each factor, its "
+                "share in its best direction minus in the second best (1 = one direction owns it).")
+    method, psi = c.values["sefa"], c.values["truncation"]
+    key = (c.layer, method, psi, c.tuned["steps"], c.base["step"])
+    resp = cached(RESPONSES, key, lambda progress: hp.compare_responses(
+        c.G_base, c.G_hp, c.net, method, c.layer, c.k_sefa, RESPONSE_LATENTS, psi, progress), "Scoring directions...")
+    (M_s, s_s), (M_h, s_h) = resp["sefa"], resp["householder"]
+    cols = iter(st.columns(4))
+    for name, score in (("mean purity", hp.purity), ("MIG-style gap", hp.mig_gap)):
+        next(cols).metric(f"SeFa {name}", f"{score(M_s).mean():.2f}")
+        next(cols).metric(f"Householder {name}", f"{score(M_h).mean():.2f}",
+                          delta=f"{score(M_h).mean() - score(M_s).mean():+.2f}")
+    errors = c.reg["errors"]
+    figure(*response_figure(M_s, M_h), "householder_factor_response",
+           caption="Mean absolute change of each factor on a [0, 1] scale (shape: change of class probabilities). "
+                   f"The regressor on held-out renders: shape accuracy {errors['shape_acc']:.3f}, mean absolute "
+                   f"error at most {max(v for key, v in errors.items() if key.endswith('_mae')):.3f} for scale, "
+                   "position, hue and background.")
+    figure(*purity_figure(hp.purity(M_s), hp.purity(M_h), s_s, s_h), "householder_purity")
+
+
+def fidelity(c: SimpleNamespace):
+    checks = c.checks
+    st.header("5 · Orthogonality and fidelity")
+    (fd_base, fd_hp), (iou_base, iou_hp) = checks["fd"], checks["iou"]
+    cols = st.columns(3)
+    cols[0].metric("max |QᵀQ - I| (live)", f"{hp.orthogonality_error(c.G_hp):.1e}",
+                   help="Over the full Householder products Q_out and Q_in of every projector layer, float32.")
+    cols[1].metric("Fréchet distance, base", f"{fd_base:.3f}")
+    cols[2].metric("Fréchet distance, Householder", f"{fd_hp:.3f}", delta=f"{fd_hp - fd_base:+.3f}",
+                   delta_color="inverse")
+    cols = st.columns(3)
+    cols[0].metric("re-render IoU, rendered images", f"{checks['iou_renders']:.3f}",
+                   help="The ceiling: the regressor's own reading errors keep it below 1.")
+    cols[1].metric("re-render IoU, base", f"{iou_base:.3f}")
+    cols[2].metric("re-render IoU, Householder", f"{iou_hp:.3f}", delta=f"{iou_hp - iou_base:+.3f}")
+    figure(*readout_figure(hp.readout_cosines(c.G_hp, c.layer)), "householder_readout",
+           caption="Both bases span the same k-dimensional subspace (each row's squared cosines sum to 1), but "
+                   "the SVD of a matrix with k equal singular values picks an arbitrary basis of it. The page "
+                   "reads directions from Q_in itself.")
+    st.caption(f"Fréchet distance: FID's formula on the factor regressor's 64-d penultimate features, "
+               f"{QUALITY_SAMPLES} generated vs {QUALITY_SAMPLES} rendered images, the paper's FID stand-in (Inception "
+               "weights cannot be downloaded here). Re-render IoU: the regressor reads each sample's factors, the "
+               "renderer draws them, and the two objects' masks are compared: soft, lopsided or star-shaped samples "
+               "match no rendered shape, but a round blob matches a circle (the shape mix catches a generator that "
+               f"draws only those). Shape mix after the fine-tune: {describe_mix(checks['mix'][1])}.")
+
+
+def live_finetune(c: SimpleNamespace):
+    values, base = c.values, c.base
+    st.header("6 · Fine-tune a projector live")
+    st.markdown("Start again from the base generator: attach projectors (SVD initialisation), then train G "
+                f"and D with the same GAN loss. The shipped fine-tune above ran the same code offline at batch "
+                f"{c.tuned['batch']}; here batch 16 keeps a step under a second.")
+    ft_steps = controls([FT_STEPS], where=st)["ft_steps"]
+    run = on_request(FINETUNES, (ft_steps, base["step"]), lambda progress: hp.finetune_projector(
+        base["g_ema"], base["d"], c.G_base.cfg, k=c.k, steps=ft_steps, progress=progress),
+        "Fine-tuning...", f"Run {ft_steps} fine-tune steps (about {round(ft_steps * FT_SECONDS_PER_STEP) + 5} s)")
+    if run is None:
+        return
     G_live, log = run
     cols = st.columns(3)
     cols[0].metric("max |QᵀQ - I| after live fine-tune", f"{hp.orthogonality_error(G_live):.1e}")
-    live_dirs = hp.householder_directions(G_live, layer)
-    M_live, fd_live = cached(LIVE_SCORES, (ft_steps, base["step"], layer, values["truncation"]), lambda _: (
-        hp.factor_response(G_live, net, live_dirs, layer, n=16, truncation=values["truncation"])[0],
-        hp.fidelity(G_live, net)), "Scoring the live fine-tune...")
+    live_dirs = hp.householder_directions(G_live, c.layer)
+    M_live, fd_live = cached(LIVE_SCORES, (ft_steps, base["step"], c.layer, values["truncation"]), lambda _: (
+        hp.factor_response(G_live, c.net, live_dirs, c.layer, n=16, truncation=values["truncation"])[0],
+        hp.fidelity(G_live, c.net)), "Scoring the live fine-tune...")
     cols[1].metric("live mean purity (this layer)", f"{hp.purity(M_live).mean():.2f}",
                    help="16 latents per direction (the shipped comparison above uses more).")
     cols[2].metric("live Fréchet distance", f"{fd_live:.3f}")
     figure(*gan_loss_figure(log, "Live Householder fine-tune: GAN losses"), "householder_live_finetune")
-    st.image(grid_image(hp.traverse(G_live, live_dirs[j], layer, steps, rows=values["rows"],
+    st.image(grid_image(hp.traverse(G_live, live_dirs[c.j], c.layer, c.steps, rows=values["rows"],
                                     truncation=values["truncation"], seed=values["seed"])),
-             caption=f"Live fine-tune, Householder direction {j} of the {values['layer']} block.")
+             caption=f"Live fine-tune, Householder direction {c.j} of the {values['layer']} block.")
 
-st.header("7 · Bring your own StyleGAN2")
-st.markdown("Upload a rosinality stylegan2-pytorch checkpoint (`.pt`, only `g_ema` is read) for its "
-            "global SeFa directions and a traversal on the CPU (up to 50 MB, the app's upload limit). "
-            "It is read with `torch.load(weights_only=True)`: no code in the file can run. NVlabs `.pkl` files embed "
-            "Python source and are refused.")
-upload = st.file_uploader("rosinality StyleGAN2 checkpoint", type=["pt", "pth", "pkl"], key="upload")
-if upload is not None:
+
+def own_stylegan(c: SimpleNamespace):
+    st.header("7 · Bring your own StyleGAN2")
+    st.markdown("Upload a rosinality stylegan2-pytorch checkpoint (`.pt`, only `g_ema` is read) for its global SeFa "
+                f"directions and a traversal on the CPU (up to {MAX_UPLOAD_MB} MB, the app's upload limit). It is read "
+                "with `torch.load(weights_only=True)`: no code in the file can run. NVlabs `.pkl` files embed "
+                "Python source and are refused.")
+    upload = st.file_uploader("rosinality StyleGAN2 checkpoint", type=["pt", "pth", "pkl"],
+                              key=unbound("upload", "an uploaded checkpoint cannot travel in a link"))
+    if upload is None:
+        return
     if upload.size > MAX_UPLOAD_MB * 2**20:
         st.error(f"The file is larger than {MAX_UPLOAD_MB} MB.", icon=":material/error:")
-    else:
-        with tempfile.NamedTemporaryFile(suffix=".pt") as tmp:
-            tmp.write(upload.getvalue())
-            tmp.flush()
-            try:
-                user_state, user_cfg = load_checkpoint(tmp.name)
-            except ValueError as exc:
-                user_state = None
-                st.error(str(exc), icon=":material/error:")
-        if user_state is not None:
-            G_user = build_generator(user_cfg, user_state, device="cpu")
-            Vt, svals = hp.sefa_global(G_user, 10)
-            st.success(f"Loaded a {user_cfg.size}x{user_cfg.size} generator, w-dim {user_cfg.style_dim}, "
-                       f"{sum(p.numel() for p in G_user.parameters()):,} parameters.")
-            figure(*spectrum_figure(svals, np.zeros_like(svals), "your generator (global SeFa)"),
-                   "householder_user_spectrum")
-            user_rows, user_steps = (2, np.linspace(-5, 5, 5)) if user_cfg.size > 64 else (values["rows"], steps)
-            start = time.perf_counter()
-            user_grid = hp.traverse(G_user, Vt[j], None, user_steps, rows=user_rows, truncation=values["truncation"],
-                                    seed=values["seed"])
-            st.image(grid_image(user_grid, zoom=max(1, 96 // user_cfg.size)),
-                     caption=f"Global SeFa direction {j}, steps +-5 std (rosinality's default degree), "
-                             f"{time.perf_counter() - start:.1f} s on the CPU.")
-compute_note({"device": "cpu", "dtype": "float32"}, grid_seconds)
+        return
+    try:
+        user_state, user_cfg = load_checkpoint_bytes(upload.getvalue())
+    except ValueError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    G_user = build_generator(user_cfg, user_state)
+    Vt, svals = hp.sefa_global(G_user, 10)
+    st.success(f"Loaded a {user_cfg.size}x{user_cfg.size} generator, w-dim {user_cfg.style_dim}, "
+               f"{sum(p.numel() for p in G_user.parameters()):,} parameters.")
+    figure(*spectrum_figure(svals, np.zeros_like(svals), "your generator (global SeFa)"), "householder_user_spectrum")
+    rows, steps = (2, np.linspace(-5, 5, 5)) if user_cfg.size > 64 else (c.values["rows"], c.steps)
+    start = time.perf_counter()
+    grid = hp.traverse(G_user, Vt[c.j], None, steps, rows=rows, truncation=c.values["truncation"],
+                       seed=c.values["seed"])
+    st.image(grid_image(grid, zoom=max(1, 96 // user_cfg.size)), caption=f"Global SeFa direction {c.j}, steps +-5 std "
+             f"(rosinality's default degree), {time.perf_counter() - start:.1f} s on the CPU.")
+
+values = header()
+c = load(values)
+the_generator(c)
+reflections()
+grid_seconds = traversals(c)
+factor_response(c)
+fidelity(c)
+live_finetune(c)
+own_stylegan(c)
+compute_note(next(c.G_base.parameters()).device, "float32", grid_seconds)

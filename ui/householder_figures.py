@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.householder import SCORED
+from core.householder import SCORED, shapes
 from ui.theme import ACCENT, MUTED, PRIMARY
 
 
@@ -112,3 +112,8 @@ def reflector_figure(Q: np.ndarray, m: int):
     rows = [dict(matrix=name, row=r, col=c, value=float(M[r, c]))
             for name, M in (("Q", Q), ("QtQ", Q.T @ Q)) for r in range(n) for c in range(n)]
     return fig, pd.DataFrame(rows)
+
+
+def describe_mix(mix) -> str:
+    """'50% squares, 28% circles, 22% triangles' for a shape mix."""
+    return ", ".join(f"{share:.0%} {name}s" for name, share in zip(shapes.SHAPES, mix))

@@ -17,9 +17,10 @@ from . import factors, projector, shapes, stylegan
 from .factors import (SCORED, FactorNet, factor_net_from_state, regressor_targets, regressor_loss, train_regressor,
                       read_factors, factor_changes, factor_response, purity, mig_gap, generated, mix_of,
                       shape_mix, object_mask, rerender_iou, shape_fidelity, frechet_distance, features_of,
-                      real_features, feature_distance, fidelity, shape_scores, sample_scores)
+                      real_features, feature_distance, fidelity, shape_scores, sample_scores, quality_checks,
+                      compare_responses)
 from .projector import (FINETUNE_LR, reflectors_from_frame, HouseholderLinear, attach_projectors, build_projector_generator,
-                        orthogonality_error, layer_weights, sefa_layer, sefa_global, householder_directions,
+                        orthogonality_error, layer_weights, sefa_layer, sefa_global, householder_directions, directions,
                         readout_cosines, slots_for, sample_w, direction_scale, traverse, rendered_images,
                         sample_images, finetune_projector)
-from .stylegan import GConfig, Generator, TrainConfig, build_generator, load_checkpoint
+from .stylegan import GConfig, Generator, TrainConfig, build_generator, load_checkpoint, load_checkpoint_bytes

@@ -244,3 +244,27 @@ def sample_scores(G: Generator, net: FactorNet, real: np.ndarray, n: int = 600, 
     img = generated(G, n, seed)
     return {"mix": mix_of(net, img), "fd": feature_distance(net, img, real),
             "iou": float(rerender_iou(net, img).mean())}
+
+
+def quality_checks(G_base: Generator, G_hp: Generator, net: FactorNet, n: int = 600) -> dict:
+    """Both generators' fidelity on one reference: feature FD, re-render IoU and shape mix (pairs: base, HP),
+    plus the IoU of n rendered images (the ceiling)."""
+    renders = shapes.sample(n, seed=1, device=next(net.parameters()).device)[0] * 2 - 1
+    real = features_of(net, renders)
+    base, tuned = (sample_scores(G, net, real, n) for G in (G_base, G_hp))
+    return {**{key: (base[key], tuned[key]) for key in ("fd", "iou", "mix")},
+            "iou_renders": float(rerender_iou(net, renders).mean())}
+
+
+def compare_responses(G_base: Generator, G_hp: Generator, net: FactorNet, sefa_method: str, layer: int, k: int,
+                      n: int = 24, truncation: float = 0.7, progress: Progress = None) -> dict:
+    """Factor responses of SeFa's directions (``sefa_method``: "per layer" or "global") on the base and of the
+    Householder directions on the fine-tuned generator, for one layer: {"sefa": (M, strength), "householder": ...}."""
+    from .projector import directions
+    out = {}
+    for i, (name, G, method) in enumerate((("sefa", G_base, sefa_method), ("householder", G_hp, "householder"))):
+        out[name] = factor_response(G, net, directions(G, method, layer, k), None if method == "global" else layer,
+                                    n=n, truncation=truncation)
+        if progress:
+            progress((i + 1) / 2)
+    return out

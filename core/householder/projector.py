@@ -157,6 +157,13 @@ def householder_directions(G: Generator, layer: int) -> np.ndarray:
     return G.projector_layers[layer].modulation.directions().cpu().double().numpy()
 
 
+def directions(G: Generator, method: str, layer: int, k: int) -> np.ndarray:
+    """The k directions (rows) of one method: "householder" (columns of Q_in), "global" or "per layer" SeFa."""
+    if method == "householder":
+        return householder_directions(G, layer)
+    return sefa_global(G, k)[0] if method == "global" else sefa_layer(G, layer, k)[0]
+
+
 def readout_cosines(G: Generator, layer: int) -> np.ndarray:
     """|cos| (k x k) between the k Householder directions and the top-k right singular vectors of the same
     A: with k equal singular values the SVD may return any rotation of the subspace (pitfall of the

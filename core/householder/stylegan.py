@@ -24,6 +24,7 @@ import argparse
 import math
 import os
 import random
+import tempfile
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -500,6 +501,14 @@ def config_from_state(state: dict) -> GConfig:
     if n_mlp < 1 or n_blocks < 1:
         raise ValueError("The g_ema weights have no mapping network or no synthesis blocks.")
     return GConfig(size=2 ** (n_blocks + 2), style_dim=style_dim, n_mlp=n_mlp, channels=channels)
+
+
+def load_checkpoint_bytes(raw: bytes) -> tuple[dict, GConfig]:
+    """``load_checkpoint`` for an upload's bytes (through a private temporary file)."""
+    with tempfile.NamedTemporaryFile(suffix=".pt") as tmp:
+        tmp.write(raw)
+        tmp.flush()
+        return load_checkpoint(tmp.name)
 
 
 def load_checkpoint(path) -> tuple[dict, GConfig]:
