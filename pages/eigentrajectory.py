@@ -3,7 +3,6 @@
 Widgets, layout, plots and text only; the simulator, descriptors, anchors and forecaster are in
 core/eigentrajectory/, the figures in ui/eigentrajectory_figures.py.
 """
-import hashlib
 import time
 
 import numpy as np
@@ -13,8 +12,9 @@ import streamlit as st
 from core import eigentrajectory as et
 from core.eigentrajectory import data, forecast as fc
 from core.registry import by_slug
+from ui import cache
 from ui import eigentrajectory_figures as figs
-from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header
+from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header, unbound
 from ui.navigation import use_app_navigation
 
 use_app_navigation()  # before anything renders (see ui/navigation.py)
@@ -36,52 +36,65 @@ CONTROLS = [
            help="Which 8 + 12 frame window (8 s) of the scene is shown."),
 ]
 SHOW = Choice("show", "Futures drawn", tuple(SHOWN), "ET + anchors", radio=True)
+SHOWS = """
+* **ET space**: a truncated SVD of all normalised training trajectories (history and future separately,
+  no mean-centring). With k = 6 it keeps > 99.9% of the energy of the futures.
+* **Descriptor study (Fig. 2)**: at equal parameter count, ET reconstructs trajectories better than Bézier
+  curves and B-splines (Eckart-Young guarantees it on the fitted set).
+* **Anchors + refinement**: 20 k-means anchors in ET space, each refined by a residual from the
+  wrapped predictor (10 published predictors, e.g. Social-STGCNN, AgentFormer); trained with
+  winner-takes-all losses on coefficients, ADE and FDE. On ETH/UCY it roughly halves the best-of-20 errors
+  of weak predictors (Social-STGCNN 0.44/0.75 m to 0.23/0.38 m, as transcribed; not checked against the PDF)."""
+TRY_THIS = """
+1. Click another person in the scene: the 20 futures fan out around where they were heading (straight on,
+   veering, slowing, stopping), and the dashed truth usually lies close to one of them.
+2. **Futures drawn = anchors only**: the same 20 prototype paths for everyone, just rotated to the heading.
+   Switch back to see what refinement adds. **no anchors**: the network alone, no prototypes to start from.
+3. **k = 2**: every future becomes a straight line at constant speed (u1 and u2 only); the rank-k oracle's
+   floor rises from ~0.06 m to ~0.22 m, yet best-of-20 suffers less (20 straight lines still cover the
+   directions). **k = 8** barely beats 6.
+4. **anchors = 5** vs **30**: best-of-S errors fall as S grows, for every sampled method (constant velocity
+   is one sample); refinement matters most when anchors are few.
+5. **dense** crowd: more interactions; compare constant velocity's error with sparse.
+6. Upload a Social-GAN-format ETH/UCY file (e.g. `eth/test/biwi_eth.txt`) in the sidebar."""
 
 
-# ----------------------------------------------------------------------------- cached compute
-# Shared, read-only results keyed by plain parameters; bounded in entries (and age where inputs vary).
-
-@st.cache_resource(show_spinner="Fitting the ET space on the training crowd...")
+# Cached compute (ui/cache.py): shared, read-only results keyed by plain parameters, bounded.
+@cache.resource(1, spinner="Fitting the ET space on the training crowd...")  # the shipped tracks' basis
 def training():
     samples = fc.prepare(data.scene_windows(data.load_train_tracks()))
     return samples, et.ETDescriptor(16).fit(samples.obs), et.ETDescriptor(24).fit(samples.future)
 
 
-@st.cache_resource(max_entries=16, show_spinner="k-means in ET space...")
+@cache.resource(16, spinner="k-means in ET space...")  # 4 k x 4 anchor counts
 def live_anchors(k, n_anchors) -> fc.Anchors:
     samples, _, future = training()
     return fc.fit_anchors(future.truncated(k).encode(samples.future), n_anchors)
 
 
-@st.cache_resource(show_spinner=False)
+@cache.resource(1)  # the shipped weights and metrics
 def shipped():
     return data.load_forecasters(), data.load_metrics()
 
 
-@st.cache_resource(max_entries=40, show_spinner=False)
+@cache.resource(40)  # every trained network of the grid
 def network(k, n_anchors, which) -> fc.ETForecaster:
     return fc.ETForecaster.from_state(shipped()[0]["cells"][f"k{k}_s{n_anchors}"][which])
 
 
-def bases():
-    weights = shipped()[0]
-    return weights["U_obs"].double().numpy(), weights["U_pred"].double().numpy()
-
-
-@st.cache_data(max_entries=32, ttl=6 * 3600, show_spinner="Simulating the crowd...")
+@cache.data(32, spinner="Simulating the crowd...")  # one scene's rows, ~100 kB
 def simulated(seed, density) -> np.ndarray:
     return data.scene_tracks([(data.HELDOUT_BASE + seed, density)])[0]
 
 
 def forecasts(samples, k, n_anchors):
-    anchors = live_anchors(k, n_anchors)
+    anchors, weights = live_anchors(k, n_anchors), shipped()[0]
     nets = {name: network(k, n_anchors, which) for name, which in NETS.items()}
-    out = fc.all_forecasts(samples, nets, anchors.centres, anchors.counts / anchors.counts.sum(), *bases())
-    out["rank-k oracle"] = (fc.rank_k_oracle(samples.future, bases()[1], k), np.ones((len(samples.obs), 1)))
-    return out
+    return fc.every_method(samples, nets, anchors, weights["U_obs"].double().numpy(),
+                           weights["U_pred"].double().numpy(), k)
 
 
-@st.cache_resource(max_entries=12, ttl=3600, show_spinner="Forecasting every window of the scene...")
+@cache.resource(12, ttl=cache.TTL_SECONDS, spinner="Forecasting every window of the scene...")  # large: by reference
 def scene_results(key, _rows, k, n_anchors):
     """Windows, samples and every method's per-sample best-of-S errors over the whole scene."""
     windows = et.make_windows(_rows)
@@ -94,7 +107,7 @@ def scene_results(key, _rows, k, n_anchors):
     return windows, samples, errors
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner="Fitting Bezier curves and B-splines...")
+@cache.data(16, spinner="Fitting Bezier curves and B-splines...")
 def study(key, _samples) -> pd.DataFrame:
     train, _, _ = training()
     parts = [et.descriptor_study(getattr(train, p), getattr(_samples, p)).assign(part=name)
@@ -102,10 +115,9 @@ def study(key, _samples) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-# Building a plotly figure costs ~30-60 ms of CPU (template merge + validation), so the figures that only
-# change with k, the anchors or the scene are cached as built: a click or the time slider rebuilds one.
+# Built plotly figures are cached too (30-60 ms each to build): a click or the time slider rebuilds one.
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@cache.resource(8)
 def basis_figures(k):
     train, obs_et, fut_et = training()
     pick = np.random.default_rng(0).choice(len(train.obs), 150, replace=False)
@@ -114,7 +126,7 @@ def basis_figures(k):
             figs.energy_figure(obs_et.energy, fut_et.energy, k))
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@cache.resource(16)
 def anchors_figure(k, n_anchors):
     train, _, fut_et = training()
     anchors, basis = live_anchors(k, n_anchors), fut_et.truncated(k)
@@ -123,17 +135,17 @@ def anchors_figure(k, n_anchors):
                                anchors.labels[cloud])
 
 
-@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+@cache.resource(16, ttl=cache.TTL_SECONDS)
 def study_figure(key, _samples, k):
     return figs.study_figure(study(key, _samples), k)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@cache.resource(16)
 def heldout_figure(k, n_anchors):
     return figs.heldout_figure(shipped()[1]["cells"], k, n_anchors)
 
 
-@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
+@cache.resource(64, ttl=cache.TTL_SECONDS)
 def scene_figure(key, w, k, n_anchors, agent, shown, _windows, _index, _world, _layout):
     sel = int(np.flatnonzero(_windows.agent[_index] == agent)[0])
     pred, prob = _world[SHOWN[shown]]
@@ -141,7 +153,7 @@ def scene_figure(key, w, k, n_anchors, agent, shown, _windows, _index, _world, _
                              pred[sel], prob[sel], shown, _layout)
 
 
-@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
+@cache.resource(64, ttl=cache.TTL_SECONDS)
 def window_forecast(key, w, k, n_anchors, _samples, _windows):
     """The chosen window's samples and every method's futures, back in world coordinates."""
     samples, windows = _samples, _windows
@@ -152,13 +164,14 @@ def window_forecast(key, w, k, n_anchors, _samples, _windows):
 
 def scene_source(seed, density):
     """Rows, a cache key, the corridor layout (None for uploads) and a description."""
-    upload = st.sidebar.file_uploader("Your own trajectories (ETH/UCY text)", type=["txt", "csv", "tsv"],
-                                      max_upload_size=5, key="upload", help="Rows of frame, agent id, x, y "
-                                      "(metres, 0.4 s per frame), whitespace- or comma-separated, optional header.")
+    upload = st.sidebar.file_uploader(
+        "Your own trajectories (ETH/UCY text)", type=["txt", "csv", "tsv"], max_upload_size=5,
+        key=unbound("upload", "an uploaded file cannot travel in a link"), help="Rows of frame, agent id, x, y "
+        "(metres, 0.4 s per frame), whitespace- or comma-separated, optional header.")
     if upload is not None:
         raw = upload.getvalue()
         try:
-            return et.read_tracks(raw), hashlib.sha256(raw).hexdigest(), None, f"your file {upload.name}"
+            return et.read_tracks(raw), cache.digest(raw), None, f"your file {upload.name}"
         except et.TrackFormatError as err:
             st.error(f"Could not use {upload.name}: {err} The simulated crowd is shown instead.",
                      icon=":material/error:")
@@ -175,7 +188,8 @@ def pick_agent(agents, default):
     st.session_state["_et_clicked"] = clicked
     if st.session_state.get("agent") not in agents:
         st.session_state["agent"] = default
-    return st.selectbox("Agent", agents, key="agent", format_func=lambda a: f"agent {a}",
+    return st.selectbox("Agent", agents, key=unbound("agent", "the people change with the scene and the time slider; "
+                        "a click on the chart picks one"), format_func=lambda a: f"agent {a}",
                         help="Or click an agent's current position in the plot.")
 
 
@@ -214,42 +228,8 @@ def scene_section(key, w, k, n_anchors, windows, samples, errors, layout, source
                "first k eigen-trajectories: the floor of any forecast in ET space.")
 
 
-# ----------------------------------------------------------------------------- the page
-
-weights, summary = shipped()
-paper_header(PAPER)
-st.markdown(
-    "Pedestrian futures are 12 positions = 24 numbers, but they are highly redundant: people walk "
-    "smoothly. EigenTrajectory normalises every trajectory to its own frame, stacks them as the columns of "
-    "a matrix and keeps its top k left singular vectors, the **eigen-trajectories**. A history or future is "
-    "then k coefficients. k-means in that space gives **anchors** (prototype futures), and a network "
-    "only refines each anchor: the refined anchors are the multi-modal forecast.")
-st.latex(r"M=[\tilde{\mathbf x}_1\ \cdots\ \tilde{\mathbf x}_N]\in\mathbb R^{2T\times N},\quad "
-         r"M=U\Sigma V^\top,\quad C=U_k^\top M,\quad \hat M=U_kC,\quad "
-         r"\hat{\mathbf x}_s=U_k\,(\mathbf c^{\mathrm{anchor}}_s+\Delta\mathbf c_s)")
-explainers(
-    shows="""
-* **ET space**: a truncated SVD of all normalised training trajectories (history and future separately,
-  no mean-centring). With k = 6 it keeps > 99.9% of the energy of the futures.
-* **Descriptor study (Fig. 2)**: at equal parameter count, ET reconstructs trajectories better than Bézier
-  curves and B-splines (Eckart-Young guarantees it on the fitted set).
-* **Anchors + refinement**: 20 k-means anchors in ET space, each refined by a residual from the
-  wrapped predictor (10 published predictors, e.g. Social-STGCNN, AgentFormer); trained with
-  winner-takes-all losses on coefficients, ADE and FDE. On ETH/UCY it roughly halves the best-of-20 errors
-  of weak predictors (Social-STGCNN 0.44/0.75 m to 0.23/0.38 m, as transcribed; not checked against the PDF).""",
-    try_this="""
-1. Click another person in the scene: the 20 futures fan out around where they were heading (straight on,
-   veering, slowing, stopping), and the dashed truth usually lies close to one of them.
-2. **Futures drawn = anchors only**: the same 20 prototype paths for everyone, just rotated to the heading.
-   Switch back to see what refinement adds. **no anchors**: the network alone, no prototypes to start from.
-3. **k = 2**: every future becomes a straight line at constant speed (u1 and u2 only); the rank-k oracle's
-   floor rises from ~0.06 m to ~0.22 m, yet best-of-20 suffers less (20 straight lines still cover the
-   directions). **k = 8** barely beats 6.
-4. **anchors = 5** vs **30**: best-of-S errors fall as S grows, for every sampled method (constant velocity
-   is one sample); refinement matters most when anchors are few.
-5. **dense** crowd: more interactions; compare constant velocity's error with sparse.
-6. Upload a Social-GAN-format ETH/UCY file (e.g. `eth/test/biwi_eth.txt`) in the sidebar.""",
-    differs=f"""
+def differs(summary: dict) -> str:
+    return f"""
 * **Data**: ETH/UCY and SDD can't be downloaded here. A social-force corridor (walls, a pillar, groups,
   standing people, arrivals from both ends; core/eigentrajectory/crowd.py) stands in, sampled at 0.4 s with
   8 observed / 12 future steps. {len(summary['train_scenes'])} scenes ({summary['train_samples']:,} samples) train;
@@ -265,69 +245,106 @@ explainers(
 * **Evaluation**: held-out seeds of the same simulator, not leave-one-scene-out over five real scenes, so the
   numbers are not comparable with the paper's tables. The network sees no absolute position (the paper
   feeds it the position relative to the scene mean): it sees the people around, not the walls or the pillar.
-* **Curves** fitted by least squares (closed form), not 100k Adam steps; B-splines take their best degree 1-3.""")
+* **Curves** fitted by least squares (closed form), not 100k Adam steps; B-splines take their best degree 1-3."""
 
-values = controls(CONTROLS)
-k, n_anchors = values["k"], values["anchors"]
-start = time.perf_counter()
-rows, key, layout, source = scene_source(values["seed"], values["density"])
-windows, samples, errors = scene_results(key, rows, k, n_anchors)
-if source.startswith("your file"):
-    st.sidebar.info("Using your file: the density and seed controls are idle until it is removed.")
 
-st.header("1 · A crowd, and 20 futures per person")
-w = int(round(values["window"] / 100 * (len(windows.start) - 1)))
-scene_section(key, w, k, n_anchors, windows, samples, errors, layout, source)
-compute_note({"device": network(k, n_anchors, "et").anchors.device, "dtype": "float32 network, float64 SVD"},
-             time.perf_counter() - start)
+def header(summary: dict) -> dict:
+    paper_header(PAPER)
+    st.markdown(
+        "Pedestrian futures are 12 positions = 24 numbers, but they are highly redundant: people walk "
+        "smoothly. EigenTrajectory normalises every trajectory to its own frame, stacks them as the columns of "
+        "a matrix and keeps its top k left singular vectors, the **eigen-trajectories**. A history or future is "
+        "then k coefficients. k-means in that space gives **anchors** (prototype futures), and a network "
+        "only refines each anchor: the refined anchors are the multi-modal forecast.")
+    st.latex(r"M=[\tilde{\mathbf x}_1\ \cdots\ \tilde{\mathbf x}_N]\in\mathbb R^{2T\times N},\quad "
+             r"M=U\Sigma V^\top,\quad C=U_k^\top M,\quad \hat M=U_kC,\quad "
+             r"\hat{\mathbf x}_s=U_k\,(\mathbf c^{\mathrm{anchor}}_s+\Delta\mathbf c_s)")
+    explainers(shows=SHOWS, try_this=TRY_THIS, differs=differs(summary))
+    return controls(CONTROLS)
 
-train, obs_et, fut_et = training()
-normalised, basis, energy = basis_figures(k)
-st.header("2 · Normalise: every trajectory in its own frame")
-st.markdown("Translate each window so the last observed point is the origin, rotate it so the heading "
-            "(the last two observed steps) points along +x. Only the history decides the frame; the future "
-            "follows. What remains is the *shape* of the motion.")
-figure(*normalised, "eigentrajectory_normalised")
 
-st.header("3 · The SVD: eigen-trajectories and their energy")
-st.markdown(f"The {len(train.obs):,} normalised training futures form a 24 x {len(train.obs):,} matrix (histories "
-            "16 x N). Its left singular vectors are the eigen-trajectories: u1 is the straight walk along the "
-            "heading, u2 a steady sideways drift, u3 a change of speed, u4 a curving turn; the rest add "
-            "wiggles, alternating along and across the heading. The singular values fall fast.")
-figure(*basis, "eigentrajectory_basis", caption="Each u_i is a unit vector in R^24 read back as 12 points.")
-figure(*energy, "eigentrajectory_energy",
-       caption=f"k = {k} leaves {100 * (1 - fut_et.energy[k - 1]):.3f}% of the futures' energy out.")
+def live_scene(values: dict):
+    """Section 1: the scene (simulated or uploaded), every window forecast; returns (rows, key, samples)."""
+    k, n_anchors = values["k"], values["anchors"]
+    start = time.perf_counter()
+    rows, key, layout, source = scene_source(values["seed"], values["density"])
+    windows, samples, errors = scene_results(key, rows, k, n_anchors)
+    if source.startswith("your file"):
+        st.sidebar.info("Using your file: the density and seed controls are idle until it is removed.")
+    st.header("1 · A crowd, and 20 futures per person")
+    w = int(round(values["window"] / 100 * (len(windows.start) - 1)))
+    scene_section(key, w, k, n_anchors, windows, samples, errors, layout, source)
+    compute_note(network(k, n_anchors, "et").anchors.device, "float32 network, float64 SVD",
+                 time.perf_counter() - start)
+    return rows, key, samples
 
-st.header("4 · ET against Bézier curves and B-splines")
-st.markdown("The paper's descriptor study on this page's held-out scene: the same windows described with n "
-            "numbers each. ET at n = k coefficients; Bézier and B-splines with n / 2 two-dimensional control "
-            "points fitted by least squares. The ET basis comes from the training crowd, so this is the "
-            "stricter train/test variant.")
-figure(*study_figure(key, samples, k), "eigentrajectory_study",
-       caption="Mean (ADE) and final (FDE) point error in metres, log scale; dashed: the current k. ET's "
-               "history FDE is 0 and not drawn: every normalised history ends at the origin, so every "
-               "eigen-trajectory does too. ET minimises the squared error over all points, so at large n the "
-               "curves can match it on the final point alone.")
 
-st.header("5 · Anchors: k-means in ET space")
-figure(*anchors_figure(k, n_anchors), "eigentrajectory_anchors",
-       caption="Left: the anchors as futures (line width = share of training futures). Right: 3,000 training "
-               "futures' first two coefficients, coloured by cluster.")
+def normalise_and_svd(k: int) -> None:
+    train, obs_et, fut_et = training()
+    normalised, basis, energy = basis_figures(k)
+    st.header("2 · Normalise: every trajectory in its own frame")
+    st.markdown("Translate each window so the last observed point is the origin, rotate it so the heading "
+                "(the last two observed steps) points along +x. Only the history decides the frame; the future "
+                "follows. What remains is the *shape* of the motion.")
+    figure(*normalised, "eigentrajectory_normalised")
 
-st.header("6 · Refinement: the trained forecaster")
-st.markdown("For each person the network reads its own history coefficients and its 6 nearest neighbours "
-            "(relative position, last step, their history coefficients), then outputs one residual per anchor "
-            "and a score. Losses (winner-takes-all, as the paper): min over samples of the coefficient error, "
-            "of ADE and of FDE, each its own min; plus a cross-entropy that teaches the scores which sample wins.")
-cell = summary["cells"][f"k{k}_s{n_anchors}"]
-figure(*heldout_figure(k, n_anchors), "eigentrajectory_heldout",
-       caption=f"Precomputed by scripts/train_eigentrajectory.py on {summary['heldout_samples']:,} held-out "
-               f"samples ({len(summary['heldout_scenes'])} scenes). This cell trained in "
-               f"{cell['cpu_seconds']:.0f} s of one CPU core (both networks + k-means + evaluation).")
-st.dataframe(pd.DataFrame([{"method": m, **v} for m, v in cell["metrics"].items()]), hide_index=True)
+    st.header("3 · The SVD: eigen-trajectories and their energy")
+    st.markdown(f"The {len(train.obs):,} normalised training futures form a 24 x {len(train.obs):,} matrix (histories "
+                "16 x N). Its left singular vectors are the eigen-trajectories: u1 is the straight walk along the "
+                "heading, u2 a steady sideways drift, u3 a change of speed, u4 a curving turn; the rest add "
+                "wiggles, alternating along and across the heading. The singular values fall fast.")
+    figure(*basis, "eigentrajectory_basis", caption="Each u_i is a unit vector in R^24 read back as 12 points.")
+    figure(*energy, "eigentrajectory_energy",
+           caption=f"k = {k} leaves {100 * (1 - fut_et.energy[k - 1]):.3f}% of the futures' energy out.")
 
-st.header("7 · Your own data")
-st.markdown("Upload an ETH/UCY-style text file in the sidebar (frame, agent id, x, y in metres at 2.5 fps). "
-            "Every agent seen in 20 consecutive frames is forecast. Or download this scene in that layout:")
-st.download_button("This scene as ETH/UCY text", et.write_tracks(rows).encode(), "eigentrajectory_scene.txt",
-                   "text/plain", key="scene_txt", icon=":material/download:")
+
+def descriptor_study(key, samples, k: int) -> None:
+    st.header("4 · ET against Bézier curves and B-splines")
+    st.markdown("The paper's descriptor study on this page's held-out scene: the same windows described with n "
+                "numbers each. ET at n = k coefficients; Bézier and B-splines with n / 2 two-dimensional control "
+                "points fitted by least squares. The ET basis comes from the training crowd, so this is the "
+                "stricter train/test variant.")
+    figure(*study_figure(key, samples, k), "eigentrajectory_study",
+           caption="Mean (ADE) and final (FDE) point error in metres, log scale; dashed: the current k. ET's "
+                   "history FDE is 0 and not drawn: every normalised history ends at the origin, so every "
+                   "eigen-trajectory does too. ET minimises the squared error over all points, so at large n the "
+                   "curves can match it on the final point alone.")
+
+
+def anchors_section(k: int, n_anchors: int) -> None:
+    st.header("5 · Anchors: k-means in ET space")
+    figure(*anchors_figure(k, n_anchors), "eigentrajectory_anchors",
+           caption="Left: the anchors as futures (line width = share of training futures). Right: 3,000 training "
+                   "futures' first two coefficients, coloured by cluster.")
+
+
+def refinement(summary: dict, k: int, n_anchors: int) -> None:
+    st.header("6 · Refinement: the trained forecaster")
+    st.markdown("For each person the network reads its own history coefficients and its 6 nearest neighbours "
+                "(relative position, last step, their history coefficients), then outputs one residual per anchor "
+                "and a score. Losses (winner-takes-all, as the paper): min over samples of the coefficient error, "
+                "of ADE and of FDE, each its own min; plus a cross-entropy that teaches the scores which sample wins.")
+    cell = summary["cells"][f"k{k}_s{n_anchors}"]
+    figure(*heldout_figure(k, n_anchors), "eigentrajectory_heldout",
+           caption=f"Precomputed by scripts/train_eigentrajectory.py on {summary['heldout_samples']:,} held-out "
+                   f"samples ({len(summary['heldout_scenes'])} scenes). This cell trained in "
+                   f"{cell['cpu_seconds']:.0f} s of one CPU core (both networks + k-means + evaluation).")
+    st.dataframe(pd.DataFrame([{"method": m, **v} for m, v in cell["metrics"].items()]), hide_index=True)
+
+
+def own_data(rows) -> None:
+    st.header("7 · Your own data")
+    st.markdown("Upload an ETH/UCY-style text file in the sidebar (frame, agent id, x, y in metres at 2.5 fps). "
+                "Every agent seen in 20 consecutive frames is forecast. Or download this scene in that layout:")
+    st.download_button("This scene as ETH/UCY text", et.write_tracks(rows).encode(), "eigentrajectory_scene.txt",
+                       "text/plain", key="scene_txt", icon=":material/download:")
+
+
+weights, summary = shipped()
+values = header(summary)
+rows, key, samples = live_scene(values)
+normalise_and_svd(values["k"])
+descriptor_study(key, samples, values["k"])
+anchors_section(values["k"], values["anchors"])
+refinement(summary, values["k"], values["anchors"])
+own_data(rows)

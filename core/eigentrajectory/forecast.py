@@ -270,3 +270,11 @@ def best_of(pred: np.ndarray, future: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """Per-sample minADE and minFDE over the S predictions (each its own min, as the official metric)."""
     dist = np.sqrt(((pred - future[:, None]) ** 2).sum(-1))   # (n, S, 12)
     return dist.mean(-1).min(1), dist[..., -1].min(1)
+
+
+def every_method(samples, nets: dict, anchors, U_obs: np.ndarray, U_pred: np.ndarray, k: int) -> dict:
+    """Every method's forecasts (``all_forecasts``: the trained networks, anchors only, constant velocity),
+    plus the rank-k oracle (the truth projected on the first k eigen-trajectories, the floor of ET space)."""
+    out = all_forecasts(samples, nets, anchors.centres, anchors.counts / anchors.counts.sum(), U_obs, U_pred)
+    out["rank-k oracle"] = (rank_k_oracle(samples.future, U_pred, k), np.ones((len(samples.obs), 1)))
+    return out
