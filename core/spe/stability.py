@@ -81,6 +81,7 @@ class Sweep:
     pe_norm: dict               # method -> |PE(G)|_F (to compare methods on one relative scale)
     d: int
     gamma: float                # eigengap lambda_{d+1} - lambda_d of G (inf for the full spectrum)
+    device: str = "cpu"         # where the batched eigendecomposition and the encoders ran
 
 
 def sweep(G: nx.Graph, kind: str = "reweight", d: int | None = None, seed: int = 0, epsilons=EPSILONS,
@@ -96,7 +97,7 @@ def sweep(G: nx.Graph, kind: str = "reweight", d: int | None = None, seed: int =
     delta = {m: _frobenius(pe[1:] - pe[:1]) for m, pe in pes.items()}
     gamma = eigengap(evals[0].cpu().numpy(), d) if d < n else float("inf")
     norms = {m: float(_frobenius(pe[:1])[0]) for m, pe in pes.items()}
-    return Sweep(eps, _frobenius(L[1:] - L[:1]), delta, norms, d, gamma)
+    return Sweep(eps, _frobenius(L[1:] - L[:1]), delta, norms, d, gamma, str(L.device))
 
 
 def loglog_slope(x: np.ndarray, y: np.ndarray) -> float:
