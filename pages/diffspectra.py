@@ -2,19 +2,21 @@
 
 Widgets, layout, plots and text only; the simulator, solvers and diffusion model are core/diffspectra/.
 """
-import hashlib
 import time
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.registry import by_slug
+from core import assets
+from core.device import pick_device
 from core.diffspectra import chem, generator, library
+from core.registry import by_slug
+from ui import cache
 from core.diffspectra.measurement import Measurement, query_spectrum
 from core.diffspectra.simulator import broaden, simulate_peaks
 from ui import diffspectra_figures as figs
-from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header
+from ui.conventions import Choice, Slider, Text, compute_note, controls, explainers, figure, paper_header, unbound
 from ui.jobs import cached, store
 from ui.navigation import use_app_navigation
 
@@ -47,25 +49,64 @@ GENERATE = [
     Slider("seed", "seed", 0, 99, 0, 1),
 ]
 GENERATIONS = store("diffspectra.generations", max_entries=32)
+SOURCE = Choice("source", "Query", SOURCES, SOURCES[0], radio=True)
+TYPED = Text("smiles", "SMILES (C, H, N, O, F; at most 9 heavy atoms)", "OCC(F)C#N", max_chars=200)
+GIVEN_FORMULA = Text("upload_formula", "Formula, if known (e.g. C3H6O)", "", max_chars=30)
 
 
-@st.cache_data(max_entries=4, ttl=6 * 3600, show_spinner=False)
+SHOWS = """
+* **Generation beats search in open worlds**: a generator can propose molecules that are in no library.
+* **Acc@K rises steeply with K** (v1: 16 % top-1, 97 % top-20 on QM9S): sampling many candidates matters.
+* **Spectrum conditioning**: SpecFormer patches each spectrum, encodes the patches with a transformer and
+  adds the flattened embedding to the diffusion step embedding (Sec. 3.3); pre-training it helps.
+* **Staged generation** (Fig. 4): along the reverse chain atom types settle first, bonds later.
+* **Sampling temperature** trades accuracy against diversity (7.9 % at T = 0, 16.6 % at 0.8, 15.7 % at 1.2).
+* **The metric matters**: v1 counts canonical-SMILES equality (16.0 % top-1), v2 InChIKey equality
+  after tautomer canonicalisation (40.8 %), with the *same* checkpoint."""
+TRY_THIS = """
+1. Defaults: compare library search, the retriever and the generator on one held-out molecule.
+2. Type a SMILES that is **not** in the universe (e.g. `OCC(F)C#N`): library search cannot return it.
+3. Set **formula known = no**: every solver gets much worse, as in the table below.
+4. Raise the **frequency scale error** to 0.03 or the **noise** to 0.05 and watch library search degrade.
+5. Move the **temperature** from 0.3 to 1.5: fewer duplicates, more invalid graphs."""
+DIFFERS = """
+* **Data**: QM9S (130k molecules, DFT B3LYP IR + Raman + UV-Vis) cannot be had offline. Here: 5,243 real
+  molecules from data inside wheels (`chemicals`' PubChem table, RDKit's NCI file), split 80/5/15.
+* **Level of theory**: MMFF94 harmonic IR (finite-difference Hessian of force-field gradients, intensities
+  from fixed partial charges), not DFT. Bands land within a few % of experiment (water, nitriles, C=O)
+  but intensities are crude and there is no Raman or UV. A model trained on MMFF spectra would not
+  transfer to DFT or experimental spectra (project notes: MMFF vs GFN2-xTB spectra, median cosine 0.69).
+* **Queries**: always a different conformer plus a measurement model (sliders), never the library's own
+  spectrum (that closed world gives ~98 % top-1 and proves nothing).
+* **Model**: discrete DiGress-style diffusion over heavy-atom graphs (50 steps, 0.48M parameters, 21 CPU
+  minutes), not JODO's continuous 2D+3D diffusion (1000 steps, 39.6M, 1M GPU iterations); no 3D
+  generation (the 3D view is a force-field conformer); SpecFormer-lite trained from scratch on IR only.
+* **Conditioning**: the formula (optional, its heavy atoms clamped by inpainting) instead of the total atom
+  count. Invalid samples are re-decoded under valence limits (both validities are reported), and candidates
+  are re-ranked by simulator agreement (generate-and-verify); the paper does neither.
+* **Training budget**: the generator trained for 21 CPU-minutes (3,000 steps of 128 molecules, ~90 epochs;
+  from step 950 on with the formula's atoms clamped, as the sampler uses them). It is far from converged
+  (only about a quarter of samples are valid before decoding), so its accuracy here is a floor, not a ceiling.
+* **Metric**: one criterion throughout: same constitution (first InChIKey block, stereo ignored)."""
+
+
+@cache.data(4)  # a shipped table of a few kB
 def results(name: str) -> pd.DataFrame:
-    return pd.read_csv(chem.ASSETS / name)
+    return assets.csv("diffspectra", name)
 
 
-@st.cache_data(max_entries=1, ttl=6 * 3600, show_spinner=False)
+@cache.data(1)  # ~800 rows
 def heldout_table() -> pd.DataFrame:
     table = chem.universe()
     return table[table["split"] == "heldout"].reset_index(drop=True)
 
 
-@st.cache_data(max_entries=64, ttl=6 * 3600, show_spinner=False)
+@cache.data(64)  # one spectrum (a few kB) per query
 def measured(smiles: str, m: dict, seed: int) -> np.ndarray:
     return query_spectrum(smiles, Measurement(**m), seed)
 
 
-@st.cache_data(max_entries=64, ttl=6 * 3600, show_spinner=False)
+@cache.data(64)
 def library_spectrum(smiles: str) -> np.ndarray:
     return broaden(*simulate_peaks(smiles, 0))
 
@@ -86,7 +127,7 @@ def candidates_table(ranked, truth):
                          for i, (s, score) in enumerate(ranked, 1)])
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@cache.resource(1)  # 5k keys, read-only
 def universe_keys() -> set:
     return set(chem.universe()["inchikey"].str.split("-").str[0])
 
@@ -97,118 +138,91 @@ def grid(ranked, truth, per_row=5):
     st.image(figs.candidate_png([s for s, _ in ranked], legends, per_row))
 
 
-# ----------------------------------------------------------------------------- the page
+def header() -> tuple[dict, dict, int]:
+    """The paper, the idea, the explainers; the sidebar's measurement model and generator settings."""
+    paper_header(PAPER)
+    st.markdown(
+        "Structure elucidation runs chemistry backwards: given a molecule's spectra, find the molecule. The "
+        "classic tool is **library search**, which can only return molecules someone already measured. "
+        "DiffSpectra instead **generates** the structure with a diffusion model conditioned on the spectra "
+        "(SpecFormer's embedding added to the noise-level embedding), samples many candidates and reports "
+        "Acc@K. Here the whole task runs on a CPU: 5,243 real small molecules (C/H/N/O/F, ≤ 9 heavy "
+        "atoms), a force-field IR simulator, two retrieval baselines, and a 0.48M-parameter spectrum-"
+        "conditioned graph diffusion model, all measured on molecules they never saw.")
+    explainers(shows=SHOWS, try_this=TRY_THIS, differs=DIFFERS)
+    st.sidebar.subheader("Measurement (the query)")
+    m = controls(MEASURE)
+    st.sidebar.subheader("Generator")
+    g_values = controls(GENERATE)
+    measurement = dict(scale_error=m["scale"], width_min=float(m["width"]), width_max=float(m["width"]),
+                       jitter=m["jitter"], noise=m["noise"], conformer_seed=int(m["conformer"]))
+    return measurement, g_values, int(g_values["seed"])
 
-paper_header(PAPER)
-st.markdown(
-    "Structure elucidation runs chemistry backwards: given a molecule's spectra, find the molecule. The "
-    "classic tool is **library search**, which can only return molecules someone already measured. "
-    "DiffSpectra instead **generates** the structure with a diffusion model conditioned on the spectra "
-    "(SpecFormer's embedding added to the noise-level embedding), samples many candidates and reports "
-    "Acc@K. Here the whole task runs on a CPU: 5,243 real small molecules (C/H/N/O/F, ≤ 9 heavy "
-    "atoms), a force-field IR simulator, two retrieval baselines, and a 0.48M-parameter spectrum-"
-    "conditioned graph diffusion model, all measured on molecules they never saw.")
-explainers(
-    shows="""
-* **Generation beats search in open worlds**: a generator can propose molecules that are in no library.
-* **Acc@K rises steeply with K** (v1: 16 % top-1, 97 % top-20 on QM9S): sampling many candidates matters.
-* **Spectrum conditioning**: SpecFormer patches each spectrum, encodes the patches with a transformer and
-  adds the flattened embedding to the diffusion step embedding (Sec. 3.3); pre-training it helps.
-* **Staged generation** (Fig. 4): along the reverse chain atom types settle first, bonds later.
-* **Sampling temperature** trades accuracy against diversity (7.9 % at T = 0, 16.6 % at 0.8, 15.7 % at 1.2).
-* **The metric matters**: v1 counts canonical-SMILES equality (16.0 % top-1), v2 InChIKey equality
-  after tautomer canonicalisation (40.8 %), with the *same* checkpoint.""",
-    try_this="""
-1. Defaults: compare library search, the retriever and the generator on one held-out molecule.
-2. Type a SMILES that is **not** in the universe (e.g. `OCC(F)C#N`): library search cannot return it.
-3. Set **formula known = no**: every solver gets much worse, as in the table below.
-4. Raise the **frequency scale error** to 0.03 or the **noise** to 0.05 and watch library search degrade.
-5. Move the **temperature** from 0.3 to 1.5: fewer duplicates, more invalid graphs.""",
-    differs="""
-* **Data**: QM9S (130k molecules, DFT B3LYP IR + Raman + UV-Vis) cannot be had offline. Here: 5,243 real
-  molecules from data inside wheels (`chemicals`' PubChem table, RDKit's NCI file), split 80/5/15.
-* **Level of theory**: MMFF94 harmonic IR (finite-difference Hessian of force-field gradients, intensities
-  from fixed partial charges), not DFT. Bands land within a few % of experiment (water, nitriles, C=O)
-  but intensities are crude and there is no Raman or UV. A model trained on MMFF spectra would not
-  transfer to DFT or experimental spectra (project notes: MMFF vs GFN2-xTB spectra, median cosine 0.69).
-* **Queries**: always a different conformer plus a measurement model (sliders), never the library's own
-  spectrum (that closed world gives ~98 % top-1 and proves nothing).
-* **Model**: discrete DiGress-style diffusion over heavy-atom graphs (50 steps, 0.48M parameters, 21 CPU
-  minutes), not JODO's continuous 2D+3D diffusion (1000 steps, 39.6M, 1M GPU iterations); no 3D
-  generation (the 3D view is a force-field conformer); SpecFormer-lite trained from scratch on IR only.
-* **Conditioning**: the formula (optional, its heavy atoms clamped by inpainting) instead of the total atom
-  count. Invalid samples are re-decoded under valence limits (both validities are reported), and candidates
-  are re-ranked by simulator agreement (generate-and-verify); the paper does neither.
-* **Training budget**: the generator trained for 21 CPU-minutes (3,000 steps of 128 molecules, ~90 epochs;
-  from step 950 on with the formula's atoms clamped, as the sampler uses them). It is far from converged
-  (only about a quarter of samples are valid before decoding), so its accuracy here is a floor, not a ceiling.
-* **Metric**: one criterion throughout: same constitution (first InChIKey block, stereo ignored).""")
 
-with st.sidebar:
-    st.subheader("Measurement (the query)")
-m_values = controls(MEASURE)
-with st.sidebar:
-    st.subheader("Generator")
-g_values = controls(GENERATE)
-measurement = dict(scale_error=m_values["scale"], width_min=float(m_values["width"]),
-                   width_max=float(m_values["width"]), jitter=m_values["jitter"], noise=m_values["noise"],
-                   conformer_seed=int(m_values["conformer"]))
-seed = int(g_values["seed"])
+def choose_query() -> dict:
+    """Section 1's choice: a held-out molecule, a typed SMILES or an uploaded spectrum (q["problem"] if unusable)."""
+    st.header("1 · The query spectrum")
+    source = controls([SOURCE], where=st)["source"]
+    q = dict(source=source, truth=None, formula=None, query=None, problem=None, upload=None)
+    if source == SOURCES[0]:
+        options = tuple(heldout_table()["smiles"])
+        q["truth"] = controls([Choice("mol", "Held-out molecule (never seen in training)", options, DEFAULT_MOLECULE,
+                                      format_func=label, selectbox=True)], where=st)["mol"]
+    elif source == SOURCES[1]:
+        try:
+            q["truth"] = chem.check_smiles(controls([TYPED], where=st)["smiles"])
+        except ValueError as exc:
+            q["problem"] = f"Cannot use this SMILES: {exc}."
+    else:
+        q["upload"] = st.file_uploader("Two-column CSV: wavenumber (cm⁻¹), absorbance; at most 1 MB",
+                                       type=["csv", "txt"], max_upload_size=1,
+                                       key=unbound("upload", "an uploaded spectrum cannot travel in a link"))
+        given = controls([GIVEN_FORMULA], where=st)["upload_formula"].strip()
+        try:
+            if q["upload"] is None:
+                q["problem"] = ("Upload a spectrum to continue (the spectrum chart's *Data (CSV)* download of "
+                                "another query works as an example).")
+            else:
+                q["query"] = library.as_features(library.read_spectrum_csv(q["upload"].getvalue())) ** 2
+                q["formula"] = given if given and chem.check_formula(given) else None
+        except ValueError as exc:
+            q["query"], q["problem"] = None, f"Cannot use this upload: {exc}."
+    return q
 
-st.header("1 · The query spectrum")
-source = st.radio("Query", SOURCES, horizontal=True, key="source", bind="query-params")
-truth, formula, query, problem, upload = None, None, None, None, None
-if source == SOURCES[0]:
-    options = heldout_table()["smiles"].tolist()
-    truth = st.selectbox("Held-out molecule (never seen in training)", options, options.index(DEFAULT_MOLECULE),
-                         format_func=label, key="mol", bind="query-params")
-elif source == SOURCES[1]:
-    typed = st.text_input("SMILES (C, H, N, O, F; at most 9 heavy atoms)", "OCC(F)C#N", key="smiles",
-                          bind="query-params", max_chars=200)
-    try:
-        truth = chem.check_smiles(typed)
-    except ValueError as exc:
-        problem = f"Cannot use this SMILES: {exc}."
-else:
-    upload = st.file_uploader("Two-column CSV: wavenumber (cm⁻¹), absorbance; at most 1 MB", type=["csv", "txt"],
-                              key="upload", max_upload_size=1)
-    given = st.text_input("Formula, if known (e.g. C3H6O)", "", key="upload_formula", max_chars=30)
-    try:
-        if upload is None:
-            problem = "Upload a spectrum to continue (the spectrum chart's *Data (CSV)* download of another query works as an example)."
-        else:
-            query = library.as_features(library.read_spectrum_csv(upload.getvalue())) ** 2
-            formula = given.strip() if given.strip() and chem.check_formula(given.strip()) else None
-    except ValueError as exc:
-        query, problem = None, f"Cannot use this upload: {exc}."
-if truth is not None and problem is None:
-    try:
-        query = measured(truth, measurement, seed)
-        formula = chem.formula_of(truth)
-    except ValueError as exc:
-        problem = f"The simulator failed for this molecule: {exc}."
-if problem and source == SOURCES[2] and upload is None:
-    st.info(problem)
-elif problem:
-    st.error(problem, icon=":material/error:")
 
-if query is not None:
-    use_formula = formula if g_values["formula"] == "yes" else None
+def query_spectrum_section(q: dict, measurement: dict, seed: int) -> None:
+    """Measure the chosen molecule (or take the upload) and draw the query beside the library's spectrum."""
+    truth = q["truth"]
+    if truth is not None and q["problem"] is None:
+        try:
+            q["query"], q["formula"] = measured(truth, measurement, seed), chem.formula_of(truth)
+        except ValueError as exc:
+            q["problem"] = f"The simulator failed for this molecule: {exc}."
+    if q["problem"] and q["source"] == SOURCES[2] and q["upload"] is None:
+        st.info(q["problem"])
+    elif q["problem"]:
+        st.error(q["problem"], icon=":material/error:")
+    if q["query"] is None:
+        return
     left, right = st.columns([1, 2])
     if truth is not None:
-        left.image(figs.molecule_png(truth), caption=f"truth: {truth} ({formula})")
+        left.image(figs.molecule_png(truth), caption=f"truth: {truth} ({q['formula']})")
         left.caption("In the universe" if chem.constitution_key(truth) in universe_keys() else
                      "**Not in the universe**: no library contains it.")
-    fig, data = figs.spectrum_figure(query, library_spectrum(truth) if truth else None,
+    fig, data = figs.spectrum_figure(q["query"], library_spectrum(truth) if truth else None,
                                      "library (clean, conformer 0)")
     with right:
         figure(fig, data, "diffspectra_spectrum", caption="Numbers: the strongest bands of the query (cm⁻¹).")
 
+
+def searching(q: dict, use_formula: str | None) -> None:
+    query, truth = q["query"], q["truth"]
     st.header("2 · Searching: a spectral library and a contrastive retriever")
     st.markdown("**Library search** compares the query with the 5,243 stored spectra (cosine). The "
                 "**contrastive retriever** embeds the spectrum and every *structure* into one space "
                 "(InfoNCE on the training split) and returns the nearest structures. Both can only ever "
-                "return molecules they hold." + (f" Both are restricted to the formula {use_formula}." if use_formula else ""))
+                "return molecules they hold."
+                + (f" Both are restricted to the formula {use_formula}." if use_formula else ""))
     cols = st.columns(2)
     for col, (title, rank) in zip(cols, (("Library search (cosine)", library.library_ranked),
                                          ("Contrastive retriever", library.retriever_ranked))):
@@ -220,6 +234,9 @@ if query is not None:
         else:
             col.warning("No library molecule has this formula: retrieval has nothing to return.")
 
+
+def generating(q: dict, use_formula: str | None, g_values: dict, seed: int) -> None:
+    query, truth, device = q["query"], q["truth"], pick_device()
     st.header("3 · Generating: conditional graph diffusion")
     st.markdown("The diffusion model starts from noise (atoms and bonds drawn from their training "
                 "frequencies) and denoises for 50 steps, each step predicting the clean graph from the "
@@ -227,56 +244,74 @@ if query is not None:
                 "only the bonds are generated. A sample that breaks a valence rule is re-decoded from the "
                 "last step's bond probabilities under valence limits. Every unique valid candidate is then "
                 "re-simulated and ranked by how well its spectrum agrees with the query (generate-and-verify).")
-    key = (hashlib.sha1(query.tobytes()).hexdigest(), use_formula, g_values["samples"], g_values["temperature"], seed)
+    key = (cache.digest(query.tobytes()), use_formula, g_values["samples"], g_values["temperature"], seed)
     start = time.perf_counter()
     out = cached(GENERATIONS, key, lambda progress: generator.generate(
         query, g_values["samples"], use_formula, seed, g_values["temperature"], trajectory_every=1,
-        progress=progress), "Sampling 50 denoising steps...")
+        progress=progress, device=device), "Sampling 50 denoising steps...")
     seconds = time.perf_counter() - start
     cols = st.columns(4)
     cols[0].metric("valid as sampled", f"{out.raw_validity:.0%}", help=f"{out.validity:.0%} after valence-"
                    f"constrained decoding; {len(out.ranked)} candidates kept ({out.n_formula_mismatch} had "
                    "another formula)")
     cols[1].metric("unique among valid", f"{out.uniqueness:.0%}")
-    rank_of_truth = next((i for i, (s, _) in enumerate(out.ranked, 1) if truth and chem.same_molecule(s, truth)), None)
-    cols[2].metric("rank of the truth", "n/a" if truth is None else (f"#{rank_of_truth}" if rank_of_truth else "not found"))
+    rank_of_truth = next((i for i, (s, _) in enumerate(out.ranked, 1) if truth and chem.same_molecule(s, truth)),
+                         None)
+    cols[2].metric("rank of the truth", "n/a" if truth is None else
+                   (f"#{rank_of_truth}" if rank_of_truth else "not found"))
     cols[3].metric("best Tanimoto to the truth", "n/a" if truth is None or not out.ranked else
                    f"{max(chem.tanimoto(s, truth) for s, _ in out.ranked):.2f}")
     fig, data = figs.trajectory_figure(out.trajectory)
     figure(fig, data, "diffspectra_trajectory", caption="Averaged over all samples of this query. With the "
            "formula known the atoms are fixed from the start; set *formula known = no* to see them settle.")
     st.image(figs.trajectory_png(out.trajectory), caption="Sample 1 along the reverse chain (heavy atoms only).")
-    if out.ranked:
-        st.subheader("Candidates, ranked by simulator agreement")
-        grid(out.ranked[:10], truth)
-        st.dataframe(candidates_table(out.ranked, truth), hide_index=True)
-        left, right = st.columns(2)
-        fig, data = figs.ball_and_stick(out.ranked[0][0], f"Top candidate in 3D: {out.ranked[0][0]}")
-        with left:
-            figure(fig, data, "diffspectra_top3d", caption="ETKDG + MMFF94 conformer (force field, not generated).")
-        if truth:
-            fig, data = figs.ball_and_stick(truth, f"Truth in 3D: {truth}")
-            with right:
-                figure(fig, data, "diffspectra_truth3d")
-    else:
-        st.warning("No sample decoded to a valid molecule with this formula. Try more samples or another seed.")
-    compute_note(dict(device="cpu", dtype="float32"), seconds)
+    candidates(out, truth)
+    compute_note(device, "float32", seconds)
 
-st.header("4 · Held-out benchmark")
-table = results("heldout_results.csv")
-st.markdown(f"Every solver on measured queries of the held-out molecules (conformer 1, default measurement "
-            f"model). Retrieval: all {int(table['n_queries'].max())} held-out molecules; generator: a fixed "
-            f"random subset of {int(table['n_queries'].min())} (20 samples each). **Exact match = same "
-            "constitution** (first InChIKey block). 'Train-split library' holds no held-out molecule: "
-            "search then scores 0 by construction, the closed-world limit generation removes.")
-shown = table.assign(formula=table["formula"].map({True: "yes", False: "no"}))
-st.dataframe(shown, hide_index=True)
-st.markdown("**The paper's numbers: different data (QM9S, DFT spectra) and a 80x larger model, not comparable "
-            "one to one**. v1 and v2 are the same checkpoint under two exact-match criteria.")
-st.dataframe(PAPER_TABLE, hide_index=True)
-fig, data = figs.acc_vs_k_figure(results("acc_vs_k.csv"))
-figure(fig, data, "diffspectra_acc_vs_k")
-fig, data = figs.temperature_figure(results("temperature.csv"))
-figure(fig, data, "diffspectra_temperature", caption="Generator with the formula, on a fixed held-out subset.")
-fig, data = figs.training_figure(results("generator_log.csv"))
-figure(fig, data, "diffspectra_training", caption="scripts/train_diffspectra.py; batch 256, EMA weights committed.")
+
+def candidates(out, truth) -> None:
+    if not out.ranked:
+        st.warning("No sample decoded to a valid molecule with this formula. Try more samples or another seed.")
+        return
+    st.subheader("Candidates, ranked by simulator agreement")
+    grid(out.ranked[:10], truth)
+    st.dataframe(candidates_table(out.ranked, truth), hide_index=True)
+    left, right = st.columns(2)
+    fig, data = figs.ball_and_stick(out.ranked[0][0], f"Top candidate in 3D: {out.ranked[0][0]}")
+    with left:
+        figure(fig, data, "diffspectra_top3d", caption="ETKDG + MMFF94 conformer (force field, not generated).")
+    if truth:
+        fig, data = figs.ball_and_stick(truth, f"Truth in 3D: {truth}")
+        with right:
+            figure(fig, data, "diffspectra_truth3d")
+
+
+def benchmark() -> None:
+    st.header("4 · Held-out benchmark")
+    table = results("heldout_results.csv")
+    st.markdown(f"Every solver on measured queries of the held-out molecules (conformer 1, default measurement "
+                f"model). Retrieval: all {int(table['n_queries'].max())} held-out molecules; generator: a fixed "
+                f"random subset of {int(table['n_queries'].min())} (20 samples each). **Exact match = same "
+                "constitution** (first InChIKey block). 'Train-split library' holds no held-out molecule: "
+                "search then scores 0 by construction, the closed-world limit generation removes.")
+    shown = table.assign(formula=table["formula"].map({True: "yes", False: "no"}))
+    st.dataframe(shown, hide_index=True)
+    st.markdown("**The paper's numbers: different data (QM9S, DFT spectra) and a 80x larger model, not comparable "
+                "one to one**. v1 and v2 are the same checkpoint under two exact-match criteria.")
+    st.dataframe(PAPER_TABLE, hide_index=True)
+    fig, data = figs.acc_vs_k_figure(results("acc_vs_k.csv"))
+    figure(fig, data, "diffspectra_acc_vs_k")
+    fig, data = figs.temperature_figure(results("temperature.csv"))
+    figure(fig, data, "diffspectra_temperature", caption="Generator with the formula, on a fixed held-out subset.")
+    fig, data = figs.training_figure(results("generator_log.csv"))
+    figure(fig, data, "diffspectra_training", caption="scripts/train_diffspectra.py; batch 256, EMA weights committed.")
+
+
+measurement, g_values, seed = header()
+q = choose_query()
+query_spectrum_section(q, measurement, seed)
+if q["query"] is not None:
+    use_formula = q["formula"] if g_values["formula"] == "yes" else None
+    searching(q, use_formula)
+    generating(q, use_formula, g_values, seed)
+benchmark()
