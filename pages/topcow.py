@@ -3,8 +3,8 @@ topology-aware evaluation, on a phantom or on the visitor's own NIfTI files.
 
 Widgets, layout, plots and text only; the phantom, the degradations and the metrics are core/topcow.
 """
-import hashlib
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -12,8 +12,9 @@ import streamlit as st
 
 from core import topcow as tc
 from core.registry import by_slug
+from ui import cache
 from core.topcow import cohort, degrade, mesh, nifti
-from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header
+from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header, unbound
 from ui.jobs import on_request, store
 from ui.navigation import use_app_navigation
 from ui.topcow_figures import class_bar_figure, cohort_figure, error_figure, mesh_figure, mip_figure, slice_rgb
@@ -21,7 +22,7 @@ from ui.topcow_figures import class_bar_figure, cohort_figure, error_figure, mes
 use_app_navigation()  # before anything renders (see ui/navigation.py)
 
 PAPER = by_slug("topcow")
-MAX_MB = 64
+MAX_MB = 50  # the server's upload limit (server.maxUploadSize in .streamlit/config.toml)
 SOURCE = Choice("source", "Data", ("phantom", "my NIfTI files"), "phantom", radio=True,
                 help="A generated Circle-of-Willis phantom, or your own image / label / prediction files.")
 PHANTOM = [
@@ -42,31 +43,60 @@ COHORT = [Slider("cases", "Cases in the test set", 10, 60, 20, 2),
           Slider("miss_pcom", "P(model misses a present Pcom)", 0.0, 1.0, 0.25, 0.05),
           Slider("fp_a2", "P(false 3rd-A2)", 0.0, 1.0, 0.1, 0.05),
           Slider("swap", "P(left-right swap)", 0.0, 1.0, 0.05, 0.05)]
-
-
-# ----------------------------------------------------------------------------- cached compute (bounded)
+SHOWS = """
+* **Dataset**: 13 labelled CoW components (BA, PCAs, ICAs, MCAs, Pcoms, Acom, ACAs, 3rd-A2), ids {1..12, 15}.
+* **Seven metrics** (2024): class-average Dice, clDice on the merged vessel mask, class-average Betti-0
+  error, class-average HD95, detection F1 of the Group-2 components (Acom, Pcoms, 3rd-A2; TP needs
+  IoU >= 0.25), variant-balanced accuracy of the anterior / posterior graph classes, and a
+  variant-balanced topology match rate (right detections, neighbours, component counts, no L/R flip).
+* **Findings**: > 90 % Dice for top teams, > 80 % F1 on the Group-2 components, > 70 % balanced
+  accuracy on the variants, but fragmented or missed communicating arteries and L/R swaps remain."""
+TRY_THIS = """
+1. Default: a 1 mm gap in the L-Pcom. Class-average Dice stays 0.996, but the L-Pcom now has two pieces
+   (Betti-0 error 1) and the **posterior topology match fails**.
+2. **one voxel thinner**: the reverse. Dice falls to ~0.66, yet both topology matches hold. Now pick the
+   variant **R-A1 hypoplastic**: the thin A1 erodes away, the R-A1 edge is lost and the anterior match
+   fails. On the **coarse 0.6** grid the Pcoms and the Acom vanish too (detection FN).
+3. **left-right swap**: clDice stays 1 and the graph classes are right, but Dice collapses and both
+   topology matches fail (the median-x flip test).
+4. **false 3rd-A2**: a class present in the prediction only is scored with Dice 0 and HD95 90 mm, so the
+   class averages drop (Dice 0.92); detection gets a false positive and the anterior graph changes.
+5. Variant **no Pcoms** with **Pcom missed**: nothing to miss, detection is TN and all is well.
+6. Section 4: raise P(miss a Pcom) and compare plain with variant-balanced accuracy."""
+DIFFERS = """
+* **No real scans**: the TopCoW data sit on Zenodo (no download here). The phantom is 13 tapered tubes
+  along anatomically placed centrelines (radii calibrated on real MR masks), not a patient; its MRA-like
+  image (inflow contrast, texture, bias, Rician noise) is a simulation. Upload your own NIfTI files to
+  use real data.
+* **No trained model**: predictions are the ground truth degraded by hand-made failure modes, so the
+  metrics have something honest to judge; the paper scores the teams' networks.
+* **Metrics**: re-implemented with numpy / scipy / scikit-image from the official definitions (the
+  official code uses SimpleITK and has no licence). The tests check them against SimpleITK: Dice and
+  IoU identical, HD95 / HD within 1e-5 mm (ITK's distance maps are float32).
+* **Cohort**: phantoms on a 0.6 mm grid, variants from literature priors, a simulated model with
+  chosen error rates; the paper's test sets hold 226 real scans from > 5 centres."""
 
 COHORTS = store("topcow.cohorts", max_entries=8)     # a 20-case cohort's reports: ~0.1 MB
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Drawing the phantom...")
+@cache.data(8, spinner="Drawing the phantom...")  # a 3D volume, a few MB
 def phantom(variant, grid, seed):
     ph = tc.make_phantom(variant, seed, tc.GRIDS[grid])
     return ph.image, ph.labels, ph.spacing, ph.affine
 
 
-@st.cache_data(max_entries=6, ttl=3600, show_spinner="Reading the file...")
+@cache.data(6, spinner="Reading the file...")
 def read_upload(data: bytes, what: str, kind: str) -> nifti.Volume:
     vol = nifti.read(data, what, max_bytes=MAX_MB * 2**20)
     return nifti.as_labels(vol, what) if kind == "labels" else nifti.as_image(vol, what)
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Extracting surfaces...")
+@cache.data(8, spinner="Extracting surfaces...")
 def mesh_view(key, _labels, spacing, step, title):
     return mesh_figure(mesh.label_meshes(_labels, spacing, step), title)
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner="Scoring the prediction...")
+@cache.data(16, spinner="Scoring the prediction...")
 def scored(key, failure, vessel, gap, _gt, _pred, spacing, step):
     pred = _pred if _pred is not None else degrade.simulate_prediction(_gt, spacing, failure, tc.LABEL_OF[vessel], gap)
     report = tc.evaluate_case(pred, _gt, spacing)
@@ -75,7 +105,7 @@ def scored(key, failure, vessel, gap, _gt, _pred, spacing, step):
     return report, errors
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+@cache.data(8)
 def anatomy(key, _labels, spacing):
     """The ground truth's edge lists, Betti numbers and a table of its components."""
     labels = _labels
@@ -88,66 +118,47 @@ def anatomy(key, _labels, spacing):
     return tc.edge_list(labels), tc.betti_numbers(labels > 0), table
 
 
-# ----------------------------------------------------------------------------- the page
+def header() -> None:
+    paper_header(PAPER)
+    st.markdown(
+        "The **Circle of Willis** (CoW) is the ring of arteries under the brain that connects the carotid and "
+        "basilar blood supplies. Its shape varies: communicating arteries are missing or thin in most people. "
+        "TopCoW released 200 MRA + CTA pairs with voxel labels for 13 CoW vessels and asked teams to segment "
+        "them. Top models reach ~90 % Dice, yet still **break thin vessels, miss communicating arteries and "
+        "swap left with right**, mistakes that Dice hardly sees. So the 2024 evaluation adds topology-aware "
+        "scores: Betti-0 errors, clDice, HD95, detection of the small components and the variant graph. "
+        "This page builds a CoW phantom (or reads your files) and runs that evaluation live, re-implemented "
+        "from the official definitions.")
+    explainers(shows=SHOWS, try_this=TRY_THIS, differs=DIFFERS)
 
-paper_header(PAPER)
-st.markdown(
-    "The **Circle of Willis** (CoW) is the ring of arteries under the brain that connects the carotid and "
-    "basilar blood supplies. Its shape varies: communicating arteries are missing or thin in most people. "
-    "TopCoW released 200 MRA + CTA pairs with voxel labels for 13 CoW vessels and asked teams to segment "
-    "them. Top models reach ~90 % Dice, yet still **break thin vessels, miss communicating arteries and "
-    "swap left with right**, mistakes that Dice hardly sees. So the 2024 evaluation adds topology-aware "
-    "scores: Betti-0 errors, clDice, HD95, detection of the small components and the variant graph. "
-    "This page builds a CoW phantom (or reads your files) and runs that evaluation live, re-implemented "
-    "from the official definitions.")
-explainers(
-    shows="""
-* **Dataset**: 13 labelled CoW components (BA, PCAs, ICAs, MCAs, Pcoms, Acom, ACAs, 3rd-A2), ids {1..12, 15}.
-* **Seven metrics** (2024): class-average Dice, clDice on the merged vessel mask, class-average Betti-0
-  error, class-average HD95, detection F1 of the Group-2 components (Acom, Pcoms, 3rd-A2; TP needs
-  IoU >= 0.25), variant-balanced accuracy of the anterior / posterior graph classes, and a
-  variant-balanced topology match rate (right detections, neighbours, component counts, no L/R flip).
-* **Findings**: > 90 % Dice for top teams, > 80 % F1 on the Group-2 components, > 70 % balanced
-  accuracy on the variants, but fragmented or missed communicating arteries and L/R swaps remain.""",
-    try_this="""
-1. Default: a 1 mm gap in the L-Pcom. Class-average Dice stays 0.996, but the L-Pcom now has two pieces
-   (Betti-0 error 1) and the **posterior topology match fails**.
-2. **one voxel thinner**: the reverse. Dice falls to ~0.66, yet both topology matches hold. Now pick the
-   variant **R-A1 hypoplastic**: the thin A1 erodes away, the R-A1 edge is lost and the anterior match
-   fails. On the **coarse 0.6** grid the Pcoms and the Acom vanish too (detection FN).
-3. **left-right swap**: clDice stays 1 and the graph classes are right, but Dice collapses and both
-   topology matches fail (the median-x flip test).
-4. **false 3rd-A2**: a class present in the prediction only is scored with Dice 0 and HD95 90 mm, so the
-   class averages drop (Dice 0.92); detection gets a false positive and the anterior graph changes.
-5. Variant **no Pcoms** with **Pcom missed**: nothing to miss, detection is TN and all is well.
-6. Section 4: raise P(miss a Pcom) and compare plain with variant-balanced accuracy.""",
-    differs="""
-* **No real scans**: the TopCoW data sit on Zenodo (no download here). The phantom is 13 tapered tubes
-  along anatomically placed centrelines (radii calibrated on real MR masks), not a patient; its MRA-like
-  image (inflow contrast, texture, bias, Rician noise) is a simulation. Upload your own NIfTI files to
-  use real data.
-* **No trained model**: predictions are the ground truth degraded by hand-made failure modes, so the
-  metrics have something honest to judge; the paper scores the teams' networks.
-* **Metrics**: re-implemented with numpy / scipy / scikit-image from the official definitions (the
-  official code uses SimpleITK and has no licence). The tests check them against SimpleITK: Dice and
-  IoU identical, HD95 / HD within 1e-5 mm (ITK's distance maps are float32).
-* **Cohort**: phantoms on a 0.6 mm grid, variants from literature priors, a simulated model with
-  chosen error rates; the paper's test sets hold 226 real scans from > 5 centres.""")
 
-source = controls([SOURCE])["source"]
-if source == "phantom":
+def choose_data() -> SimpleNamespace:
+    """The phantom (sidebar controls) or the visitor's NIfTI files, and the 3D mesh's detail."""
+    source = controls([SOURCE])["source"]
+    d = phantom_data() if source == "phantom" else own_files()
+    d.source, detail = source, controls([DETAIL])["detail"]
+    d.step = mesh.auto_step(d.labels.shape) if detail == "auto" else 1 if detail == "fine" else 2
+    return d
+
+
+def phantom_data() -> SimpleNamespace:
     p = controls(PHANTOM)
     key = ("phantom", p["variant"], p["grid"], p["seed"])
     image, labels, spacing, affine = phantom(p["variant"], p["grid"], p["seed"])
     pred_upload, label_note = None, f"variant **{p['variant']}**, grid {p['grid']} mm, subject {p['seed']}"
-else:
+    return SimpleNamespace(image=image, labels=labels, spacing=spacing, affine=affine, pred_upload=pred_upload,
+                           key=key, label_note=label_note, p=p)
+
+
+def own_files() -> SimpleNamespace:
     st.header("Your files")
-    st.markdown("NIfTI (.nii / .nii.gz), 3D, up to 64 MB each. Label values: 0, 1-12 and 15 as in TopCoW. "
+    st.markdown(f"NIfTI (.nii / .nii.gz), 3D, up to {MAX_MB} MB each. Label values: 0, 1-12 and 15 as in TopCoW. "
                 "A prediction is scored against the label map, on the label map's grid and spacing.")
     cols = st.columns(3)
     kinds = (("image", "MRA / CTA image (optional)", "image"), ("labels", "Label map (ground truth)", "labels"),
              ("pred", "Prediction to score (optional)", "labels"))
-    files = {k: c.file_uploader(label, type=["nii", "gz"], key=f"up_{k}", max_upload_size=MAX_MB)
+    files = {k: c.file_uploader(label, type=["nii", "gz"], max_upload_size=MAX_MB,
+                                key=unbound(f"up_{k}", "an uploaded scan cannot travel in a link"))
              for c, (k, label, _) in zip(cols, kinds)}
     try:
         vols = {k: read_upload(files[k].getvalue(), what, kind) if files[k] else None
@@ -175,44 +186,54 @@ else:
     labels = vols["labels"].data if vols["labels"] else np.zeros(ref.data.shape, np.uint8)
     image = vols["image"].data if vols["image"] else (labels > 0).astype(np.float32)
     pred_upload = vols["pred"].data if vols["pred"] else None
-    key = ("upload", *(hashlib.sha1(f.getvalue()).hexdigest() if f else None for f in files.values()))
+    key = ("upload", *(cache.digest(f.getvalue()) if f else None for f in files.values()))
     label_note = f"your files, grid {' x '.join(f'{s:.3g}' for s in spacing)} mm"
-detail = controls([DETAIL])["detail"]
-step = mesh.auto_step(labels.shape) if detail == "auto" else 1 if detail == "fine" else 2
+    return SimpleNamespace(image=image, labels=labels, spacing=spacing, affine=affine, pred_upload=pred_upload,
+                           key=key, label_note=label_note, p=None)
 
-st.header("1 · The Circle of Willis in 3D")
-if labels.any():
-    start = time.perf_counter()
-    fig, data = mesh_view(key, labels, spacing, step, "The Circle of Willis, one surface per label (click the legend to hide one)")
-    (gt_ant, gt_post), (b0, b1, _), table = anatomy(key, labels, spacing)
-    cols = st.columns(4)
-    for col, region, edges, names in ((cols[0], "Ant", gt_ant, tc.ANTERIOR_EDGES),
-                                      (cols[1], "Pos", gt_post, tc.POSTERIOR_EDGES)):
-        col.metric(f"{'anterior' if region == 'Ant' else 'posterior'} graph", " ".join(map(str, edges)),
-                   help=f"Edges [{', '.join(names)}]: class {tc.variant_class(edges, region)}")
-    cols[2].metric("separate vessel trees (b0)", b0, help="26-connected pieces of all vessels together.")
-    cols[3].metric("closed loops (b1)", b1, help="1 when the ring is closed. TopCoW 2023 scored its error "
-                   "(B1err), then dropped it from the ranking.")
-    figure(fig, data, "topcow_mesh", caption=f"{label_note}. Marching cubes per label (step {step}); hover "
-           "names the vessel. An A1 exists when the ACA touches its ICA, a P1 when the PCA touches the BA.")
-    compute_note({"device": "cpu", "dtype": "uint8 labels"}, time.perf_counter() - start)
-    st.dataframe(table, hide_index=True)
-    if source == "phantom":
-        cols = st.columns(2)
-        stem = f"topcow_phantom_{p['variant'].replace(' ', '_')}_{p['seed']}"
-        # callables: the files are written only when someone clicks
-        cols[0].download_button("Label map (.nii.gz)", lambda: nifti.to_bytes(labels, affine), f"{stem}_labels.nii.gz",
-                                on_click="ignore", icon=":material/download:")
-        cols[1].download_button("MRA-like image (.nii.gz, int16)", lambda: nifti.image_bytes(image, affine),
-                                f"{stem}_image.nii.gz", on_click="ignore", icon=":material/download:")
-else:
-    st.info("No vessel labels to show: the 3D view and the metrics need a label map with vessels.")
 
-st.header("2 · What the scanner sees")
-st.markdown("Time-of-flight MRA makes flowing blood bright; the maximum-intensity projection (MIP) is how "
-            "radiologists first look at the CoW. Below it, three orthogonal slices with the labels on top.")
-fig, data = mip_figure(image, spacing, "Maximum-intensity projections")
-figure(fig, data, "topcow_mip")
+def circle_in_3d(d: SimpleNamespace) -> None:
+    labels, spacing, key, step, label_note, source, p = d.labels, d.spacing, d.key, d.step, d.label_note, d.source, d.p
+    image, affine = d.image, d.affine
+    st.header("1 · The Circle of Willis in 3D")
+    if labels.any():
+        start = time.perf_counter()
+        fig, data = mesh_view(key, labels, spacing, step,
+                              "The Circle of Willis, one surface per label (click the legend to hide one)")
+        (gt_ant, gt_post), (b0, b1, _), table = anatomy(key, labels, spacing)
+        cols = st.columns(4)
+        for col, region, edges, names in ((cols[0], "Ant", gt_ant, tc.ANTERIOR_EDGES),
+                                          (cols[1], "Pos", gt_post, tc.POSTERIOR_EDGES)):
+            col.metric(f"{'anterior' if region == 'Ant' else 'posterior'} graph", " ".join(map(str, edges)),
+                       help=f"Edges [{', '.join(names)}]: class {tc.variant_class(edges, region)}")
+        cols[2].metric("separate vessel trees (b0)", b0, help="26-connected pieces of all vessels together.")
+        cols[3].metric("closed loops (b1)", b1, help="1 when the ring is closed. TopCoW 2023 scored its error "
+                       "(B1err), then dropped it from the ranking.")
+        figure(fig, data, "topcow_mesh", caption=f"{label_note}. Marching cubes per label (step {step}); hover "
+               "names the vessel. An A1 exists when the ACA touches its ICA, a P1 when the PCA touches the BA.")
+        compute_note(None, "uint8 labels", time.perf_counter() - start)
+        st.dataframe(table, hide_index=True)
+        if source == "phantom":
+            cols = st.columns(2)
+            stem = f"topcow_phantom_{p['variant'].replace(' ', '_')}_{p['seed']}"
+            # callables: the files are written only when someone clicks
+            cols[0].download_button("Label map (.nii.gz)", lambda: nifti.to_bytes(labels, affine),
+                                    f"{stem}_labels.nii.gz",
+                                    on_click="ignore", icon=":material/download:")
+            cols[1].download_button("MRA-like image (.nii.gz, int16)", lambda: nifti.image_bytes(image, affine),
+                                    f"{stem}_image.nii.gz", on_click="ignore", icon=":material/download:")
+    else:
+        st.info("No vessel labels to show: the 3D view and the metrics need a label map with vessels.")
+
+
+def scanner_view(d: SimpleNamespace) -> None:
+    image, spacing = d.image, d.spacing
+    st.header("2 · What the scanner sees")
+    st.markdown("Time-of-flight MRA makes flowing blood bright; the maximum-intensity projection (MIP) is how "
+                "radiologists first look at the CoW. Below it, three orthogonal slices with the labels on top.")
+    fig, data = mip_figure(image, spacing, "Maximum-intensity projections")
+    figure(fig, data, "topcow_mip")
+    slice_viewer(d.image, d.labels, d.spacing)
 
 
 @st.fragment
@@ -225,9 +246,10 @@ def slice_viewer(image, labels, spacing):
         col.image(slice_rgb(image, labels, axis, index, spacing), caption=f"{names[axis]} slice {index}")
 
 
-slice_viewer(image, labels, spacing)
-
-if labels.any():
+def wrong_topology(d: SimpleNamespace) -> None:
+    if not d.labels.any():
+        return
+    labels, spacing, key, step, pred_upload = d.labels, d.spacing, d.key, d.step, d.pred_upload
     st.header("3 · High Dice, wrong topology")
     if pred_upload is None:
         st.markdown("A prediction is made by degrading the ground truth the way real models fail. Pick a "
@@ -267,31 +289,42 @@ if labels.any():
         st.json({k: v for k, v in report.items() if k != "topology"}, expanded=False)
         st.json(report["topology"], expanded=False)
 
-st.header("4 · Over a test set")
-st.markdown("The challenge ranks teams over a test set: detection F1 counts TP / FP / FN over all cases, and "
-            "graph and topology accuracies are **variant-balanced** (mean recall over the variant classes in "
-            "the ground truth), so a model cannot score well by only getting the common complete ring right.")
-c = {k: v for col, spec in zip(st.columns(4), COHORT) for k, v in controls([spec], where=col).items()}
-rates = cohort.ModelRates(miss_pcom=c["miss_pcom"], false_3rd_a2=c["fp_a2"], lr_swap=c["swap"])
-cases = on_request(COHORTS, (c["cases"], rates), lambda progress: cohort.simulate_cohort(
-    c["cases"], seed=0, rates=rates, progress=progress), "Scoring phantoms...",
-    f"Score a simulated test set ({c['cases']} phantoms, ~{0.3 * c['cases']:.0f} s)")
-if cases is not None:
-    summary = cohort.aggregate(cases)
-    cols = st.columns(4)
-    cols[0].metric("detection F1 (mean of 4)", f"{summary['detection']['f1_mean']:.3f}")
-    cols[1].metric("graph accuracy, balanced", f"{summary['graph_var_bal_acc']['anterior']:.2f} / "
-                   f"{summary['graph_var_bal_acc']['posterior']:.2f}", help="anterior / posterior")
-    cols[2].metric("topology match, balanced", f"{summary['topo_var_bal_acc']['anterior']:.2f} / "
-                   f"{summary['topo_var_bal_acc']['posterior']:.2f}", help="anterior / posterior")
-    cols[3].metric("mean class-average Dice", f"{summary['ClsAvgDice']:.3f}")
-    fig, data = cohort_figure(summary, "Detection and variant-balanced accuracy over the test set")
-    figure(fig, data, "topcow_cohort", caption="A Group-2 label that is TN in every case gets F1 = 0 "
-           "(0/0 is scored 0), which pulls the mean down: an official rule, not a bug here.")
-    st.dataframe(pd.DataFrame({
-        "anterior": [tc.variant_class(k["graph"]["anterior"]["gt_graph"], "Ant") for k in cases],
-        "posterior": [tc.variant_class(k["graph"]["posterior"]["gt_graph"], "Pos") for k in cases],
-        "model mistakes": [", ".join(k["mistakes"]) or "none" for k in cases],
-        "Dice": [round(k["ClsAvgDice"], 3) for k in cases],
-        "topology match": [f"{k['topology_match']['anterior']} / {k['topology_match']['posterior']}" for k in cases]}),
-        hide_index=True)
+
+def test_set() -> None:
+    st.header("4 · Over a test set")
+    st.markdown("The challenge ranks teams over a test set: detection F1 counts TP / FP / FN over all cases, and "
+                "graph and topology accuracies are **variant-balanced** (mean recall over the variant classes in "
+                "the ground truth), so a model cannot score well by only getting the common complete ring right.")
+    c = {k: v for col, spec in zip(st.columns(4), COHORT) for k, v in controls([spec], where=col).items()}
+    rates = cohort.ModelRates(miss_pcom=c["miss_pcom"], false_3rd_a2=c["fp_a2"], lr_swap=c["swap"])
+    cases = on_request(COHORTS, (c["cases"], rates), lambda progress: cohort.simulate_cohort(
+        c["cases"], seed=0, rates=rates, progress=progress), "Scoring phantoms...",
+        f"Score a simulated test set ({c['cases']} phantoms, ~{0.3 * c['cases']:.0f} s)")
+    if cases is not None:
+        summary = cohort.aggregate(cases)
+        cols = st.columns(4)
+        cols[0].metric("detection F1 (mean of 4)", f"{summary['detection']['f1_mean']:.3f}")
+        cols[1].metric("graph accuracy, balanced", f"{summary['graph_var_bal_acc']['anterior']:.2f} / "
+                       f"{summary['graph_var_bal_acc']['posterior']:.2f}", help="anterior / posterior")
+        cols[2].metric("topology match, balanced", f"{summary['topo_var_bal_acc']['anterior']:.2f} / "
+                       f"{summary['topo_var_bal_acc']['posterior']:.2f}", help="anterior / posterior")
+        cols[3].metric("mean class-average Dice", f"{summary['ClsAvgDice']:.3f}")
+        fig, data = cohort_figure(summary, "Detection and variant-balanced accuracy over the test set")
+        figure(fig, data, "topcow_cohort", caption="A Group-2 label that is TN in every case gets F1 = 0 "
+               "(0/0 is scored 0), which pulls the mean down: an official rule, not a bug here.")
+        st.dataframe(pd.DataFrame({
+            "anterior": [tc.variant_class(k["graph"]["anterior"]["gt_graph"], "Ant") for k in cases],
+            "posterior": [tc.variant_class(k["graph"]["posterior"]["gt_graph"], "Pos") for k in cases],
+            "model mistakes": [", ".join(k["mistakes"]) or "none" for k in cases],
+            "Dice": [round(k["ClsAvgDice"], 3) for k in cases],
+            "topology match": [f"{k['topology_match']['anterior']} / {k['topology_match']['posterior']}"
+                               for k in cases]}),
+            hide_index=True)
+
+
+header()
+d = choose_data()
+circle_in_3d(d)
+scanner_view(d)
+wrong_topology(d)
+test_set()
