@@ -28,3 +28,37 @@ def test_pin_threads():
         assert pin_threads(1) == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_keeps_global_rng_restores_the_callers_state():
+    from core.device import keeps_global_rng
+
+    @keeps_global_rng
+    def seeds_and_draws():
+        torch.manual_seed(0)
+        return torch.rand(2)
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    inside = seeds_and_draws()
+    assert torch.equal(inside, seeds_and_draws())        # seeded inside: reproducible
+    assert torch.equal(torch.rand(3), expected)          # the caller's stream is untouched
+
+
+def test_core_calls_leave_the_callers_threads_and_rng_alone():
+    """A notebook sets its own threads and seed; core functions must not change either (issue 27)."""
+    from core import grokking
+    from core.householder import train_regressor
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        torch.manual_seed(99)
+        expected = torch.rand(3)
+        torch.manual_seed(99)
+        grokking.simulate(P=20, D=10, N=20, steps=20, n_lazy=5, n_align=2, n_align_points=10)
+        train_regressor(steps=1, batch=2)
+        assert torch.get_num_threads() == 2
+        assert torch.equal(torch.rand(3), expected)
+    finally:
+        torch.set_num_threads(before)

@@ -8,7 +8,9 @@ the cached thing is:
 1. ``resource(max_entries)`` — **shipped models and assets** (a generator, a trained CNN, a fitted
    basis): ``st.cache_resource``. One object per process, shared by reference and never copied, so it is
    read-only by contract (no training it in place, no ``.to(device)`` that mutates). No time limit: the
-   same file gives the same object for the process's life.
+   same file gives the same object for the process's life. ``resource(max_entries, ttl=TTL_SECONDS)`` also
+   holds **large read-only results** (a whole scene's forecasts, built plotly figures) that would cost more
+   to copy on every hit than ``cache_data``'s pickling saves; these do expire.
 2. ``data(max_entries, spinner=...)`` — **quick results** (a second or a few: arrays, DataFrames, the data
    behind a figure): ``st.cache_data``. Each hit is a fresh copy (pickled), so a page may modify what it
    gets; bounded by ``max_entries`` and ``TTL_SECONDS``.
@@ -30,9 +32,10 @@ import streamlit as st
 TTL_SECONDS = 6 * 3600  # results older than this are recomputed: long enough for a class, short for a server
 
 
-def resource(max_entries: int):
-    """Decorator for a loader of shipped models/assets (shared object, read-only, no TTL)."""
-    return st.cache_resource(max_entries=max_entries, show_spinner=False)
+def resource(max_entries: int, ttl: float | None = None, spinner: str | bool = False):
+    """Decorator for a loader of shipped models/assets (shared object, read-only, no TTL), or with
+    ``ttl=TTL_SECONDS`` for a large read-only result shared by reference."""
+    return st.cache_resource(max_entries=max_entries, ttl=ttl, show_spinner=spinner)
 
 
 def data(max_entries: int, spinner: str | bool = False):
