@@ -44,6 +44,8 @@ CONTROLS = [
 ]
 DETAIL = {("bootstrap", "kmeansblock (paper)"): "boot_block", ("bootstrap", "rows only"): "boot_rows",
           ("eigsh", "kmeansblock (paper)"): "eigsh_block", ("eigsh", "rows only"): "eigsh_rows"}
+SWEEP = Choice("sweep", "Sweep", tuple(study.SWEEPS), "eps", radio=True)
+SCORE = Choice("score", "Score plotted", ("NMI", "ARI", "modularity"), "NMI", radio=True)
 SWEEPS = store("bootstrap_amg_sweeps", max_entries=12)  # one entry: a ~40-row table
 TIMINGS = store("bootstrap_amg_speed", max_entries=2)   # one entry: a 6-row table
 
@@ -158,6 +160,9 @@ def augmentation(graph, values: dict) -> None:
            f"{graph.edges + (0 if graph.attributes is None else graph.n * graph.attributes.shape[1]):,} edges.")
     if graph.attributes is None:
         st.warning("This graph has no attributes: the page clusters the structure alone.")
+    if values["source"] == "karate club":
+        st.caption("Karate club: the attribute `club` is also the known split, so the attribute alone scores "
+                   "NMI 1 and any method that follows it does too; read modularity and the structure-only rows.")
 
 
 def smooth_vectors(graph, k: int, key, values: dict) -> None:
@@ -240,8 +245,9 @@ def sweeps(graph, values: dict) -> None:
     if values["source"] != "SBM":
         st.caption("The sweeps draw SBMs: pick the SBM graph to run them.")
         return
-    parameter = st.radio("Sweep", tuple(study.SWEEPS), horizontal=True,
-                         key=unbound("sweep", "which sweep to run is an action, like a button"))
+    left, right = st.columns(2)
+    shown = controls([SWEEP], where=left) | controls([SCORE], where=right)
+    parameter, score = shown["sweep"], shown["score"]
     base = dict(n=values["n"], q=values["q"], mean_degree=values["degree"], eps=values["eps"], p=values["p"],
                 omega=values["omega"])
     key = (parameter, *base.values(), values["vectors"], values["seed"])
@@ -251,7 +257,7 @@ def sweeps(graph, values: dict) -> None:
     if frame is None:
         st.caption(f"{len(study.SWEEPS[parameter])} SBMs x 4 methods; about 10-40 s at N = 2000.")
         return
-    fig, data = figs.sweep_figure(frame, parameter, base[parameter])
+    fig, data = figs.sweep_figure(frame, parameter, base[parameter], score)
     pivot = frame.pivot(index=parameter, columns="method", values="NMI")
     names = {m[0]: m[1] for m in study.METHODS}
     helped = [f"{v:g}" for v in pivot.index if max(pivot.loc[v, names["boot_rows"]], pivot.loc[v, names[
@@ -259,6 +265,14 @@ def sweeps(graph, values: dict) -> None:
     figure(fig, data, f"bootstrap_amg_sweep_{parameter}", caption=f"Rows-only fusion beats both the structure "
            f"alone and the attribute alone at {parameter} = {', '.join(helped) or 'none of the values'}; "
            f"kmeansblock's largest gap to the attribute alone: {(pivot[names['boot_block']] - pivot[study.ATTRIBUTE]).abs().max():.3f}.")
+
+
+def failures(table: pd.DataFrame) -> str:
+    """A sentence for each solver whose vectors carry no structure (quality < 0.1), from the table."""
+    bad = table[table.quality < 0.1]
+    return "".join(f" {row['solver']} on {row['graph']}: {row['measure']} {row['quality']:.2f} after "
+                   f"{row['iterations / hierarchies']:g} iterations with operator complexity "
+                   f"{row['operator complexity']:.1f}: its vectors are not the eigenvectors." for _, row in bad.iterrows())
 
 
 def speed_section() -> None:
@@ -276,7 +290,13 @@ def speed_section() -> None:
         return
     fig, data = figs.speed_figure(shipped, f"Precomputed at 100k nodes (scripts/time_bootstrap_amg.py, "
                                            f"{shipped.measured[0]}, load average {shipped['load average'][0]:g})")
-    figure(fig, data, "bootstrap_amg_speed_100k", caption="Precomputed, not live: " + rule_of_thumb(shipped))
+    figure(fig, data, "bootstrap_amg_speed_100k", caption="Precomputed, not live: " + rule_of_thumb(shipped)
+           + failures(shipped) + f" CPU seconds (the load shared the cores): {cpu_note(shipped)}.")
+
+
+def cpu_note(table: pd.DataFrame) -> str:
+    return "; ".join(f"{row['graph'].split(' (')[0]}, {row['solver'].split(' (')[0]} {row['cpu seconds']:.1f} s"
+                     for _, row in table.iterrows())
 
 
 def rule_of_thumb(table: pd.DataFrame) -> str:

@@ -31,9 +31,10 @@ def test_changed_controls_recompute_and_a_sweep_runs_on_its_button():
     at.radio(key="embedding").set_value("rows only").run()
     assert any("rows only" in t for t in chart_titles(at))
     at.radio(key="sweep").set_value("omega").run()
+    at.radio(key="score").set_value("ARI").run()
     next(b for b in at.button if b.label == "Run the omega sweep").click().run()
     assert not at.exception
-    assert any("as omega varies" in t for t in chart_titles(at))
+    assert any("ARI against the planted blocks as omega varies" in t for t in chart_titles(at))
     assert "Rows-only fusion beats" in texts(at)
 
 

@@ -126,16 +126,17 @@ def scores_figure(table: pd.DataFrame, measure: str):
     return fig, data
 
 
-def sweep_figure(frame: pd.DataFrame, parameter: str, current: float):
-    data = frame[[parameter, "method", "NMI", "ARI", "modularity", "NMI with the attribute"]]
+def sweep_figure(frame: pd.DataFrame, parameter: str, current: float, score: str = "NMI"):
+    data = frame[[parameter, "method", score]]
     fig = go.Figure()
     for i, (method, part) in enumerate(data.groupby("method", sort=False)):
         dash = "dot" if method == "attribute alone" else "solid"
-        fig.add_scatter(x=part[parameter], y=part.NMI, mode="lines+markers", name=method,
+        fig.add_scatter(x=part[parameter], y=part[score], mode="lines+markers", name=method,
                         line=dict(color=COLORWAY[i % len(COLORWAY)], dash=dash))
     fig.add_vline(x=current, line=dict(color=MUTED, dash="dash", width=1))
-    fig.update_layout(title=f"NMI against the planted blocks as {parameter} varies (one SBM per value)",
-                      height=420, xaxis_title=parameter, yaxis=dict(title="NMI", range=[0, 1.02]),
+    against = " against the planted blocks" if score != "modularity" else " of the original graph"
+    fig.update_layout(title=f"{score}{against} as {parameter} varies (one SBM per value)",
+                      height=420, xaxis_title=parameter, yaxis=dict(title=score, range=[min(0, float(data[score].min())), 1.02]),
                       legend=dict(orientation="h", y=-0.2, x=0, xanchor="left", yanchor="top"))
     return fig, data
 
