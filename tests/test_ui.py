@@ -36,6 +36,53 @@ def test_result_store_is_a_bounded_lru_with_ttl(monkeypatch):
     assert store.get("a") is None       # expired
 
 
+def test_two_visitors_asking_for_one_job_share_one_computation():
+    """Two threads ask for the same key at once: one computes, the other waits and gets the same object."""
+    import threading
+    import time
+    store, started, results, waited = ResultStore(max_entries=4, ttl_seconds=60), threading.Event(), [], []
+
+    def slow():
+        started.set()
+        time.sleep(0.3)
+        return object()
+
+    def visitor(first):
+        if not first:
+            started.wait(5)
+        results.append(store.get_or_compute("job", slow, on_wait=lambda: waited.append(True)))
+
+    threads = [threading.Thread(target=visitor, args=(i == 0,)) for i in range(2)]
+    [t.start() for t in threads]
+    [t.join(10) for t in threads]
+    assert store.computations == 1 and len(results) == 2 and results[0] is results[1] and waited == [True]
+
+
+def test_a_failed_job_is_retried_by_the_waiter_and_its_error_reaches_it():
+    """The first computation fails: the waiting visitor computes it itself and sees its own error."""
+    import threading
+    import time
+    store, started, errors = ResultStore(max_entries=4, ttl_seconds=60), threading.Event(), []
+
+    def failing():
+        started.set()
+        time.sleep(0.2)
+        raise RuntimeError("boom")
+
+    def visitor(first):
+        if not first:
+            started.wait(5)
+        try:
+            store.get_or_compute("job", failing)
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=visitor, args=(i == 0,)) for i in range(2)]
+    [t.start() for t in threads]
+    [t.join(10) for t in threads]
+    assert errors == ["boom", "boom"] and store.computations == 2 and store.get("job") is None
+
+
 def test_figure_data_is_what_is_plotted():
     run = gk.simulate(D=20, P=110, lr_scale=5, steps=400, n_lazy=20, n_align=5)
     fig, data = loss_figure(run)
