@@ -20,7 +20,7 @@ st.caption(f"{n_built} of {len(PAPERS)} papers are in the atlas so far; the othe
 def card(paper: Paper) -> None:
     with st.container(border=True, height="stretch"):
         if paper.thumbnail.exists():
-            st.image(str(paper.thumbnail), width="stretch")
+            st.image(str(paper.thumbnail), width="stretch", alt=f"Thumbnail of the {paper.short} page: {paper.idea}")
         st.markdown(f"**{paper.short}**  \n<small>{paper.venue} · "
                     f"[arXiv {paper.arxiv}]({paper.arxiv_url})</small>", unsafe_allow_html=True)
         st.caption(paper.idea)

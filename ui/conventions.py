@@ -212,7 +212,9 @@ def figure(fig, data: pd.DataFrame, name: str, caption: str | None = None, **sel
     ``select`` passes st.plotly_chart's selection options through (``on_select="rerun"``,
     ``selection_mode=...``); the selection is then in ``st.session_state[f"fig_{name}"]`` and returned.
     """
-    event = st.plotly_chart(fig, key=f"fig_{name}", theme=None, config={"displaylogo": False}, **select)
+    title = fig.layout.title.text if fig.layout.title and fig.layout.title.text else name.replace("_", " ")
+    alt = f"Chart: {title}." + (f" {caption}" if caption else "")  # what a screen reader says instead
+    event = st.plotly_chart(fig, key=f"fig_{name}", theme=None, config={"displaylogo": False}, alt=alt, **select)
     left, right = st.columns([4, 1], vertical_alignment="center")
     if caption:
         left.caption(caption)
