@@ -164,6 +164,12 @@ def test_farms_alpha_is_flat_in_q_while_the_full_esd_alpha_rises():
     assert np.all(np.diff(out["full_median"]) > 0) and bias.relative_change(out["full_median"]) > 0.5
 
 
+@pytest.mark.parametrize("entries", bias.ENTRIES)
+def test_sweep_matrices_are_nested_slices_of_one_matrix(entries):
+    small, big = bias.random_matrix(32, 16, entries, 3.0, seed=4), bias.random_matrix(128, 16, entries, 3.0, seed=4)
+    np.testing.assert_allclose(small * np.sqrt(32), big[:32] * np.sqrt(128), rtol=1e-12)
+
+
 def test_tall_slice_takes_q_times_m_rows():
     W = np.arange(64 * 8).reshape(64, 8)
     assert bias.tall_slice(W, 3).shape == (24, 8) and bias.tall_slice(W.T, 8).shape == (64, 8)

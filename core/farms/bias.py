@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from core.device import pick_device
 from core.farms.hill import alpha_hill
 from core.farms.spectrum import esd, farms_esd
 
@@ -29,7 +30,11 @@ METHODS = {  # key -> (label, pooled FARMS windows?, xmin rule)
 
 
 def random_matrix(n: int, m: int, entries: str = "Gaussian", nu: float = 3.0, seed: int = 0) -> np.ndarray:
-    """An n x m matrix of i.i.d. entries (numpy generator: no global RNG touched), scaled by 1/sqrt(n)."""
+    """An n x m matrix of i.i.d. entries (numpy generator: no global RNG touched), scaled by 1/sqrt(n).
+
+    numpy fills row by row from one stream, so for one seed the first rows are the same at every n: the
+    matrices of a Q sweep are nested slices of one matrix, like ``tall_slice`` of a trained layer.
+    """
     rng = np.random.default_rng(seed)
     if entries == "Gaussian":
         W = rng.standard_normal((n, m))
@@ -59,8 +64,8 @@ def alphas(W, rows: int, ops: int, methods=tuple(METHODS), device=None) -> dict:
 
 def sweep(make: Callable[[int], np.ndarray], qs, rows: int, ops: int, methods=tuple(METHODS),
           device=None, progress=None) -> dict:
-    """alpha(Q) for each method: {"Q": [...], method: [alpha per Q]}; ``make(q)`` returns the N x M matrix."""
-    out = {"Q": list(qs), **{m: [] for m in methods}}
+    """alpha(Q) per method: {"Q": [...], method: [alpha per Q], "device"}; ``make(q)`` returns the N x M matrix."""
+    out = {"Q": list(qs), **{m: [] for m in methods}, "device": str(pick_device(device))}
     for i, q in enumerate(qs):
         fits = alphas(make(q), rows, ops, methods, device)
         for m in methods:

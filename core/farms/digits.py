@@ -13,6 +13,7 @@ that does not fit a laptop CPU, so this module gives the same mechanism at teach
 """
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 
 import numpy as np
@@ -29,8 +30,9 @@ RECIPE = dict(epochs=30, lr=0.05, batch=32, momentum=0.9, weight_decay=5e-4)
 TB_FARMS = dict(rows=32, q=1.0, ops=9)  # windows for these small layers (the paper's 100 x 100 > most sides here)
 
 
+@functools.lru_cache(maxsize=2)
 def data(seed: int = 0):
-    """(x_train, y_train, x_test, y_test) as float32 / int64 tensors (CPU)."""
+    """(x_train, y_train, x_test, y_test) as float32 / int64 tensors (CPU; shared, do not modify in place)."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     x, y = load_digits(return_X_y=True)
