@@ -50,6 +50,7 @@ class Translation:
     diversity: float            # mean sqrt(tr Cov(y | x)) (spread of the conditional)
     random_displacement: float  # mean |y - x| for random source/target pairs (no transport)
     seconds: float
+    device: str                 # where the bridge trained
 
 
 def translate(source: int = 3, target: int = 8, epsilon: float = 0.1, n_show: int = 6, n_draws: int = 4,
@@ -75,4 +76,4 @@ def translate(source: int = 3, target: int = 8, epsilon: float = 0.1, n_show: in
     return Translation(source, target, float(epsilon), x0[pick], model.sample(x0[pick], n_draws, seed=seed + 1),
                        rate, float(np.linalg.norm(ys - x0, axis=1).mean()),
                        float(np.sqrt(np.trace(cov, axis1=1, axis2=2)).mean()),
-                       float(np.linalg.norm(rand - x0, axis=1).mean()), seconds)
+                       float(np.linalg.norm(rand - x0, axis=1).mean()), seconds, str(model.device))

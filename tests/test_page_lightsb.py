@@ -1,0 +1,66 @@
+"""The Light Schrödinger Bridge page through AppTest (tests/test_page_contract.py checks the conventions)."""
+import pytest
+
+from pages_harness import chart_titles, open_page
+
+PAGE = "pages/lightsb.py"
+
+
+def upload(at, content: bytes, name="cloud.csv"):
+    at.file_uploader(key="upload").set_value((name, content, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def text(at) -> str:
+    return " ".join(e.value for kind in ("markdown", "caption") for e in at.get(kind))
+
+
+def test_defaults_train_live_and_show_every_section():
+    at = open_page(PAGE)
+    titles = chart_titles(at)
+    for expected in ("The learned plan", "The bridge in time", "Training objective", "The learned potential",
+                     "Gaussian to Gaussian", "cBW2-UVP", "a continuous plan vs a discrete one", "Input digit"):
+        assert any(expected in t for t in titles), (expected, titles)
+    assert "resampling floor" in text(at) and "against S* =" in text(at)
+    assert any("Compare eps" in b.label for b in at.button)          # the eps sweep waits for a click
+    assert not at.error and not at.exception
+
+
+def test_changed_controls_recompute_and_a_long_setting_waits_for_a_button():
+    at = open_page(PAGE, steps="250")
+    at.radio(key="target").set_value("8 gaussians").run()
+    at.select_slider(key="eps").set_value(0.01).run()
+    assert not at.exception and any("The learned plan" in t for t in chart_titles(at))
+    at.slider(key="t").set_value(0.9).run()
+    assert not at.exception and any("t = 0.9" in t for t in chart_titles(at))
+    at.select_slider(key="steps").set_value(20000).run()
+    assert any("beyond the live budget" in i.value for i in at.info)
+    assert any("Train this longer setting" in b.label for b in at.button)
+
+
+def test_query_params_set_the_controls():
+    at = open_page(PAGE, target="moons", eps="0.01", K="25", seed="3", steps="250")
+    assert at.radio(key="target").value == "moons" and at.select_slider(key="eps").value == 0.01
+    assert at.select_slider(key="K").value == 25 and at.slider(key="seed").value == 3
+
+
+def test_bad_query_param_says_so():
+    at = open_page(PAGE, eps="0", K="0")
+    notes = " ".join(w.value for w in at.warning)
+    assert "eps=0" in notes and "K=0" in notes and not at.exception
+
+
+@pytest.mark.parametrize("content,message", [(b"1,2\n" * 15 + b"nan,1\n", "NaN"), (b"1,2,3\n" * 20, "2 columns"),
+                                             (b"", "at least 10"), (b"\xff\xfe", "UTF-8")])
+def test_bad_uploads_get_a_clear_error(content, message):
+    at = open_page(PAGE, target="upload CSV")
+    upload(at, content)
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_a_good_upload_becomes_the_target():
+    at = open_page(PAGE, target="upload CSV", steps="250")
+    rows = "\n".join(f"{0.1 * i:.2f},{(-1) ** i:.1f}" for i in range(40)).encode()
+    upload(at, b"x,y\n" + rows)
+    assert not at.error and any("The learned plan" in t for t in chart_titles(at))
