@@ -109,3 +109,14 @@ def test_uploads_parse_and_bad_uploads_raise_clear_errors():
     values = "\n".join(f"{i},{i}" for i in range(251)).encode()
     with pytest.raises(GraphError, match="distinct values"):
         parse_upload(many, values)
+
+
+def test_official_restarts_keep_the_most_modular_partition():
+    from core.bootstrap_amg.embed import modularity_fast
+    A, labels, attrs = attributed_sbm(600, 3, 10, 0.05, 0.5, seed=3)
+    noise = np.random.default_rng(0).integers(0, 3, 600)
+    assert modularity_fast(A, noise) == pytest.approx(modularity(A, noise))
+    assert modularity_fast(A, labels) == pytest.approx(modularity(A, labels))
+    official = cluster(A, None, 3, method="eigsh", embedding="rows", restarts="modularity")
+    assert official.shape == (600,) and nmi(labels, official) > 0.8
+    assert modularity_fast(A, official) >= modularity_fast(A, cluster(A, None, 3, "eigsh", "rows")) - 0.01

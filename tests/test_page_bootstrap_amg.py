@@ -39,10 +39,10 @@ def test_changed_controls_recompute_and_a_sweep_runs_on_its_button():
 
 
 def test_query_params_set_the_controls():
-    at = open_page(PAGE, n="600", eps="0.05", p="0.8", omega="0.3", vectors="5")
+    at = open_page(PAGE, n="600", eps="0.05", p="0.8", omega="0.3", vectors="5", restarts="modularity")
     assert at.slider(key="n").value == 600 and at.select_slider(key="eps").value == 0.05
     assert at.select_slider(key="omega").value == 0.3 and at.slider(key="vectors").value == 5
-    assert "With 5 smooth vectors" in texts(at)
+    assert "With 5 smooth vectors" in texts(at) and at.radio(key="restarts").value == "modularity"
 
 
 def test_karate_club_loads_and_says_it_is_two_clubs():

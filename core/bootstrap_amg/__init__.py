@@ -72,13 +72,16 @@ def embedding_of(A, attributes, k: int, method: str = "bootstrap", embedding: st
 
 
 def cluster(A, attributes, k: int, method: str = "bootstrap", embedding: str = "kmeansblock",
-            omega: float = 1.0, seed: int = 0, n_vectors: int = N_VECTORS) -> np.ndarray:
+            omega: float = 1.0, seed: int = 0, n_vectors: int = N_VECTORS, restarts: str = "inertia") -> np.ndarray:
     """k clusters of the structure vertices of A (CSR, symmetric).
 
     method: "bootstrap" (smooth vectors of the combinatorial Laplacian, the paper) or "eigsh" (top-k
     eigenvectors of the normalised adjacency). With attributes (n,) or (n, n_attr) integer codes the
     graph is augmented first, attribute edges weighted ``omega``; embedding "kmeansblock" is the
     paper's block k-means, "rows" keeps only the structure rows (row-normalised). ``attributes=None``
-    (or omega = 0) clusters the structure alone, where both embeddings are the rows.
+    (or omega = 0) clusters the structure alone, where both embeddings are the rows. ``restarts``:
+    "inertia" (scikit-learn k-means++, 10 restarts) or "modularity" (the official code's 100 random-row
+    restarts, highest modularity of A kept).
     """
-    return kmeans(embedding_of(A, attributes, k, method, embedding, omega, seed, n_vectors), k, seed)
+    X = embedding_of(A, attributes, k, method, embedding, omega, seed, n_vectors)
+    return kmeans(X, k, seed, restarts=restarts, A=A)

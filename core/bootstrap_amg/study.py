@@ -101,7 +101,7 @@ def score_row(graph: AttributedGraph, labels: np.ndarray, name: str, seconds: fl
 
 
 def score_table(graph: AttributedGraph, k: int, omega: float = 1.0, n_vectors: int = 9, seed: int = 0,
-                methods=None, progress=None) -> tuple[pd.DataFrame, dict]:
+                methods=None, progress=None, restarts: str = "inertia") -> tuple[pd.DataFrame, dict]:
     """(one row per method, {method key: labels})."""
     chosen = [m for m in METHODS if methods is None or m[0] in methods]
     if graph.attributes is None:
@@ -113,7 +113,7 @@ def score_table(graph: AttributedGraph, k: int, omega: float = 1.0, n_vectors: i
             shared[method, fused] = coordinates(graph.A, graph.attributes if fused else None, k, method, omega,
                                                 seed, n_vectors)
         X = features(*shared[method, fused], graph.n, embedding)
-        partitions[key] = kmeans(X, k, seed)
+        partitions[key] = kmeans(X, k, seed, restarts=restarts, A=graph.A)
         rows.append(score_row(graph, partitions[key], name, time.perf_counter() - start))
         if progress is not None:
             progress((i + 1) / len(chosen))
@@ -128,7 +128,8 @@ SWEEPS = {"eps": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5), "p": (0.25, 0.4, 0.6, 0.8, 1.0
 SWEEP_METHODS = ("boot_block", "boot_rows", "eigsh_rows", "eigsh_struct")
 
 
-def sweep(parameter: str, base: dict, n_vectors: int = 9, seed: int = 0, progress=None) -> pd.DataFrame:
+def sweep(parameter: str, base: dict, n_vectors: int = 9, seed: int = 0, progress=None,
+          restarts: str = "inertia") -> pd.DataFrame:
     """NMI (and ARI, modularity) of SWEEP_METHODS and the attribute alone as one parameter varies.
 
     ``base`` holds n, q, mean_degree, eps, p, omega; each value of the sweep draws its own SBM (same seed)."""
@@ -136,7 +137,7 @@ def sweep(parameter: str, base: dict, n_vectors: int = 9, seed: int = 0, progres
     for i, value in enumerate(values):
         params = {**base, parameter: value}
         graph = sbm_graph(params["n"], params["q"], params["mean_degree"], params["eps"], params["p"], seed)
-        table, _ = score_table(graph, params["q"], params["omega"], n_vectors, seed, SWEEP_METHODS)
+        table, _ = score_table(graph, params["q"], params["omega"], n_vectors, seed, SWEEP_METHODS, restarts=restarts)
         frames.append(table.assign(**{parameter: value}))
         if progress is not None:
             progress((i + 1) / len(values))
