@@ -96,13 +96,16 @@ def test_karate_club_loads_with_its_two_clubs():
 
 
 def test_uploads_parse_and_bad_uploads_raise_clear_errors():
-    g = parse_upload(b"a b\nb c\nc a\nd e\n", b"node,colour\na,red\nb,red\nc,blue\nd,blue\ne,red\nf,red\n")
-    assert g.n == 6 and g.edges == 4 and g.attributes.shape == (6, 1) and g.attribute_names == ("colour",)
+    ring = "".join(f"v{i} v{(i + 1) % 12}\n" for i in range(12)).encode()
+    colours = ("node,colour\n" + "".join(f"v{i},{'red' if i < 6 else 'blue'}\n" for i in range(13))).encode()
+    g = parse_upload(ring, colours)                      # v12: only in the attribute CSV, an isolated vertex
+    assert g.n == 13 and g.edges == 12 and g.attributes.shape == (13, 1) and g.attribute_names == ("colour",)
+    loops = "".join(f"{i} {i}\n" for i in range(12)).encode()
     for edges, attrs, message in [(b"", None, "empty"), (b"0\n1\n", None, "two node ids"),
-                                  (b"\xff\xfe\x00", None, "UTF-8"), (b"0 0\n", None, "self-loops"),
-                                  (b"0 1\n1 2\n", b"0,x\n1,y\n", "no attribute value"),
-                                  (b"0 1\n", b"0,x\n0,y\n1,x\n", "two attribute rows"),
-                                  (b"0 1\n" * 10, b"0," + b"x" * 10, "no attribute value")]:
+                                  (b"\xff\xfe\x00", None, "UTF-8"), (loops, None, "self-loops"),
+                                  (b"0 1\n1 2\n", None, "at least 12"),
+                                  (ring, b"v0,x\nv1,y\n", "no attribute value"),
+                                  (ring, b"v0,x\nv0,y\n", "two attribute rows")]:
         with pytest.raises(GraphError, match=message):
             parse_upload(edges, attrs)
     many = "\n".join(f"{i} {i + 1}" for i in range(250)).encode()

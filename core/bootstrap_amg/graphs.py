@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 MAX_BYTES = 2_000_000          # per uploaded file
 MAX_NODES = 10_000
+MIN_NODES = 12                 # k <= 10 clusters and their eigenvectors need a few more vertices
 MAX_EDGES = 200_000
 MAX_VALUES = 200               # distinct attribute values in all (each becomes a vertex of the augmentation)
 MAX_ATTRIBUTES = 8
@@ -168,6 +169,8 @@ def parse_upload(edge_bytes: bytes, attribute_bytes: bytes | None = None) -> Att
     names = pd.unique(np.concatenate([ends, attrs.iloc[:, 0].to_numpy() if attrs is not None else []]))
     if len(names) > MAX_NODES:
         raise GraphError(f"The graph has {len(names):,} nodes; the limit is {MAX_NODES:,}.")
+    if len(names) < MIN_NODES:
+        raise GraphError(f"The graph has {len(names)} nodes; the page needs at least {MIN_NODES}.")
     index = {name: i for i, name in enumerate(names)}
     A = symmetric(edges.iloc[:, 0].map(index), edges.iloc[:, 1].map(index), len(names))
     if A.nnz == 0:

@@ -66,7 +66,8 @@ class Diagnostics:
     boot: Bootstrap
     curves: pd.DataFrame        # graph, smooth vectors, captured fraction (this graph and a grid)
     localisation: pd.DataFrame
-    low_degree_share: float     # weight of L's lowest non-trivial modes on the 5 % lowest-degree vertices
+    low_degree_share: float     # weight of L's lowest non-trivial modes on the lowest-degree vertices...
+    low_vertex_share: float     # ...which are this share of the vertices (degree <= the 5 % quantile)
 
 
 def diagnostics(A, k: int, n_vectors: int, seed: int = 0, name: str = "this graph") -> Diagnostics:
@@ -80,7 +81,7 @@ def diagnostics(A, k: int, n_vectors: int, seed: int = 0, name: str = "this grap
     degree = np.asarray(A.sum(axis=1)).ravel()
     low = degree <= np.quantile(degree, 0.05)
     share = float((V[low, 1:] ** 2).sum() / max((V[:, 1:] ** 2).sum(), 1e-300))
-    return Diagnostics(boot, curves, localisation(A, V, seed), share)
+    return Diagnostics(boot, curves, localisation(A, V, seed), share, float(low.mean()))
 
 
 def _attribute_labels(graph: AttributedGraph) -> np.ndarray:
