@@ -170,7 +170,8 @@ def pretraining(v: dict) -> None:
     st.header("2 · Pretraining = RKHS approximation: the encoder finds the top eigenspace")
     m, alpha = min(max(v["m"], 2), hypercube.MAX_GRAPH_M), v["alpha"]
     if m != v["m"]:
-        st.info(f"The encoder trains at m = {m} (it reads all {3 ** m:,} masked views to measure its span).")
+        st.info(f"The encoder trains at m = {m}: " + ("one bit leaves no span to learn." if m == 2 else
+                f"its span is measured on all {3 ** m:,} masked views, which grow as 3^m."))
     run = trained_encoder(m, alpha, v["seed"])
     st.markdown(
         f"A 2-layer MLP f reads a masked view (kept bit -> +-1, mask -> 0) and outputs d = {run.d} numbers. It "

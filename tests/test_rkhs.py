@@ -159,3 +159,17 @@ def test_ky_fan_random_versus_optimal():
     assert encoder.random_subspace_ky_fan(m, alpha, d, 0.0) == pytest.approx(6.0)          # 1 + 10 * 0.5
     rand = np.mean([encoder.random_subspace_ky_fan(m, alpha, d, np.pi / 2, seed=s) for s in range(8)])
     assert rand == pytest.approx(d * rkhs.kappa2(m, alpha) / 2 ** m, rel=0.1)
+
+
+def test_digits_kernel_estimate_matches_the_closed_form_on_the_uniform_cube():
+    from core.rkhs import digits
+    m, alpha = 4, 0.4
+    cube = np.arange(2 ** m, dtype=np.uint64)         # P_X uniform on {0,1}^4: the closed form applies
+    K = digits.kernel_monte_carlo(cube, alpha, n_masks=4000, seed=0)
+    np.testing.assert_allclose(K, rkhs.masking_kernel(m, alpha), rtol=0.1, atol=0.02)
+    packed, labels = digits.binarised_digits(200, seed=0)
+    assert packed.dtype == np.uint64 and set(labels) <= set(range(10))
+    weak = digits.kernel_monte_carlo(packed, 0.02, n_masks=8)
+    assert weak.diagonal().max() <= 200 + 1e-9 and weak.diagonal().max() > 100   # kappa^2 -> N: digits alone
+    with pytest.raises(ValueError, match="pool"):
+        digits.binarised_digits(5)

@@ -17,6 +17,7 @@ MLP, written here because the loss is the paper's idea; torch does the rest.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +66,7 @@ class EncoderRun:
     mean_angle: list[float] = field(default_factory=list)
     ky_fan: list[float] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
+    elapsed: list[float] = field(default_factory=list)     # seconds since the start, at each evaluation
     optimal_ky_fan: float = 0.0
     random_ky_fan: float = 0.0         # expected for a random d-dim subspace: d kappa^2 / 2^m
     features: np.ndarray | None = None  # (2^m, d) Gamma* f at the end: the probe's encoder
@@ -74,6 +76,10 @@ class EncoderRun:
     def steps_to(self, degrees: float = 5.0) -> int | None:
         """First evaluated step at which every principal angle is below ``degrees`` (None: never)."""
         return next((s for s, a in zip(self.steps, self.max_angle) if a < degrees), None)
+
+    def seconds_to(self, degrees: float = 5.0) -> float | None:
+        """Wall-clock seconds (training and evaluations) until every angle is below ``degrees``."""
+        return next((t for t, a in zip(self.elapsed, self.max_angle) if a < degrees), None)
 
 
 def _orthonormal(F: np.ndarray) -> np.ndarray:
@@ -110,7 +116,6 @@ def train_encoder(m: int = 6, alpha: float = 0.5, degree: int = 1, steps: int = 
                   width: int = 64, lr: float = 5e-3, eval_every: int = 20, seed: int = 0, device=None,
                   progress=None) -> EncoderRun:
     """Train f: augmentation -> R^d, d = #Walsh terms of degree <= ``degree``; track its span's convergence."""
-    import time
     m, alpha = check_settings(m, alpha, max_m=MAX_GRAPH_M)
     if int(steps) != steps or not 1 <= steps <= MAX_STEPS:
         raise SettingsError(f"steps must be a whole number from 1 to {MAX_STEPS}, got {steps!r}")
@@ -143,6 +148,7 @@ def train_encoder(m: int = 6, alpha: float = 0.5, degree: int = 1, steps: int = 
         run.mean_angle.append(float(angles.mean()))
         run.ky_fan.append(ky_fan(F, K))
         run.loss.append(loss)
+        run.elapsed.append(time.perf_counter() - start)
         run.features = F
 
     evaluate(0, float("nan"))
