@@ -90,21 +90,26 @@ def store(name: str, max_entries: int = 32, ttl_seconds: float = TTL_SECONDS) ->
 
 def cached(results: ResultStore, key: Hashable, compute: Callable[[Callable[[float], None]], Any],
            label: str = "Computing...") -> Any:
-    """``results[key]``, computing it with a progress bar (fraction 0..1) on a miss.
+    """``results[key]``, computing it on a miss inside an ``st.status`` box: a progress bar with the elapsed
+    time, and a *Cancel* button for the visitor who started it.
 
-    Each progress update is a Streamlit call, which is where a rerun (a user moving a slider)
-    interrupts a long computation; an interrupted computation stores nothing. A visitor who asks
-    for a key another visitor is computing sees a note and gets that result when it is done.
+    Each progress update is a Streamlit call, which is where a rerun (a click on *Cancel*, or a user
+    moving a slider) interrupts a long computation; an interrupted computation stores nothing. A visitor
+    who asks for a key another visitor is computing sees a note and gets that result when it is done.
     """
     def run():
-        bar = st.progress(0.0, text=label)
-        started = time.perf_counter()
+        with st.status(label, expanded=True) as box:
+            bar = st.progress(0.0, text=label)
+            st.button("Cancel", key=f"cancel_{id(results)}_{abs(hash(key))}", icon=":material/cancel:",
+                      help="Stops this computation (nothing is stored); the page reruns without it.")
+            started = time.perf_counter()
 
-        def progress(f: float) -> None:
-            f = min(max(f, 0.0), 1.0)
-            bar.progress(f, text=f"{label} {100 * f:.0f}% · {time.perf_counter() - started:.0f} s")
-        value = compute(progress)
-        bar.empty()
+            def progress(f: float) -> None:
+                f = min(max(f, 0.0), 1.0)
+                bar.progress(f, text=f"{label} {100 * f:.0f}% · {time.perf_counter() - started:.0f} s")
+            value = compute(progress)
+            box.update(label=f"{label} done in {time.perf_counter() - started:.1f} s", state="complete",
+                       expanded=False)
         return value
 
     waiting = st.empty()
