@@ -53,8 +53,9 @@ SHOWS = """
 * **IJCV extension**: EBVs for new classes are appended, the old ones kept, and COCO/ADE20K heads work the same way."""
 TRY_THIS = """
 1. Defaults (N 100, d 32, alpha 0.2, lr 1e-2): the max |cos| falls below alpha within a few dozen steps.
-2. **alpha 0.14**: below the Welch bound 0.1466 for N 100, d 32: the run can never meet the test (and says so).
-   Alpha 0.17 (1.16x Welch) is allowed by the bound but was not met in 5 000 steps here either.
+2. **alpha 0.14**: below the Welch bound 0.1465 for N 100, d 32: the run can never meet the test (and says so).
+   Alpha 0.17 (1.16x Welch), step cap 5 000: allowed by the bound, yet not met; the max |cos| stays near 0.21 (lr
+   1e-3) or 0.24 (lr 1e-2), worse than the 0.2 that alpha 0.2 reaches: too tight a hinge makes every pair push.
 3. **N 10, d 10, alpha 0**: the official random start oscillates at |cos| ~ 4 lr; switch **start** to QR.
 4. Section 2: seeds 0, 1, 4, 5, 9 stall with the official update; switch the remedy on. Then alpha 0.40 or 0.447.
 5. Section 3: compare the FC head's parameter count on 10 vs 144 classes with the EBV head's."""
@@ -75,6 +76,19 @@ DIFFERS = """
 @cache.resource(1)  # the shipped results: two small files
 def shipped():
     return assets.json_file("ebv", "runs.json"), assets.npz("ebv", "cosines.npz")
+
+
+def shipped_part(name: str):
+    """One part of the shipped results, or None with a note saying how to make it."""
+    try:
+        runs, cosines = shipped()
+    except assets.MissingAsset as err:
+        st.warning(str(err))
+        return None
+    if name not in runs:
+        st.warning(f"assets/ebv/runs.json has no '{name}' part yet: run `python scripts/train_ebv.py`.")
+        return None
+    return runs[name], runs, cosines
 
 
 @cache.data(max_entries=16)  # ten seeds x two runs of 6 vectors: a small table
@@ -128,6 +142,10 @@ def generation(v: dict) -> None:
         st.warning(f"alpha = {alpha:g} is below the Welch bound {welch:.4f}: no {n} unit vectors in R^{d} have all "
                    f"|cos| <= alpha, so this run can never meet the stopping test. After {info.steps} steps the max "
                    f"|cos| is {info.max_cos:.4f}; the official script would end without writing a file.")
+    elif n <= d and v["init"] == "random" and alpha < 4 * v["lr"]:
+        st.warning(f"Not converged in {info.steps} steps: max |cos| {info.max_cos:.4f}. Orthogonal rows exist (N <= d), "
+                   f"but the hinge's step does not shrink near |cos| = 0, so the official update oscillates at about "
+                   f"4 lr = {4 * v['lr']:g}. A smaller lr, or the QR start, reaches alpha = {alpha:g}.")
     else:
         st.warning(f"Not converged in {info.steps} steps: max |cos| {info.max_cos:.4f} > alpha + 1e-4 = "
                    f"{alpha + 1e-4:.4f}" + (" (a pair has collapsed: see section 2)." if info.stalled else
@@ -168,11 +186,10 @@ def six_lines() -> None:
 
 def comparison() -> None:
     st.header("3 · A fixed EBV head against a trained FC head (precomputed)")
-    try:
-        runs, cosines = shipped()
-    except assets.MissingAsset as err:
-        st.warning(str(err))
+    got = shipped_part("comparison")
+    if got is None:
         return
+    _, runs, cosines = got
     st.markdown("The same small CNN (two conv layers, 64 features) with an N-way FC + softmax head, or with a "
                 "linear map to d dimensions and fixed EBVs (cosine logits / 0.07). Both: cross-entropy with label "
                 f"smoothing 0.1, Adam, seeds {', '.join(map(str, runs['config']['seeds']))}. Shipped numbers from "
@@ -209,11 +226,11 @@ def live_rerun() -> None:
 
 def dimension_sweep() -> None:
     st.header("4 · How small can d be? Accuracy against d at N = 144 (precomputed)")
-    try:
-        runs, _ = shipped()
-    except assets.MissingAsset:
+    got = shipped_part("sweep")
+    if got is None:
         return
-    sweep = pd.DataFrame(runs["sweep"])
+    sweep, runs, _ = got
+    sweep = pd.DataFrame(sweep)
     fc = pd.DataFrame(runs["comparison"]).query("head == 'fc' and n_classes == 144")
     figure(*sweep_figure(sweep, fc, 144), "ebv_dim_sweep")
     best, worst = sweep.loc[sweep.accuracy.idxmax()], sweep.loc[sweep.accuracy.idxmin()]
@@ -223,11 +240,10 @@ def dimension_sweep() -> None:
 
 def adding_classes() -> None:
     st.header("5 · Adding classes: append EBVs, keep the old ones (precomputed)")
-    try:
-        runs, _ = shipped()
-    except assets.MissingAsset:
+    got = shipped_part("growth")
+    if got is None:
         return
-    g = pd.DataFrame(runs["growth"])
+    g = pd.DataFrame(got[0])
     r = g.iloc[0]
     st.markdown(f"Train on {r.n_old} classes (discs and squares), then add {r.n_new} (triangles). EBV: the new "
                 "EBVs are optimised against the old ones, which do not move; FC: new rows are added to the layer. "

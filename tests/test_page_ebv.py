@@ -12,7 +12,7 @@ def test_defaults_show_generation_the_sphere_and_the_shipped_comparison():
         assert any(expected in t for t in titles), (expected, titles)
     assert metric(at, "converged") == "yes"
     assert float(metric(at, "max |cos|")) <= 0.2001
-    assert metric(at, "Welch bound") == "0.1466"
+    assert metric(at, "Welch bound") == "0.1465"
     assert [e.label for e in at.expander][:3] == ["What the paper shows", "Try this", "What differs from the paper here"]
     assert any("Rerun live" in b.label for b in at.button)                # training waits for a click
     assert any("FC + softmax" in str(df.value) for df in at.dataframe)     # the shipped table
