@@ -13,8 +13,8 @@ Rules for k (``xmin``):
   fullest bin); only candidates with l >= log10(0.95 x2) and l <= 1.5 x2 are tried (the lower bound
   compares a log with a linear value: inherited as is, see the notes), minimum D wins.
 * ``"clauset"`` every k in 0..N-2, minimum D wins: weightwatcher's default ``WWFit`` and the official
-  non-median branch. Vectorised here (the official code loops in Python); like the official code, a
-  candidate with alpha <= 1 keeps D = 1.
+  non-median branch. Like the official code, a candidate with alpha <= 1 keeps D = 1 and the first
+  minimum of D wins.
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ import numpy as np
 
 XMIN_RULES = ("median", "peak", "clauset")
 BINS = 100
-_CHUNK = 2_000_000  # KS evaluations per numpy block: bounds memory at ~16 MB for any ESD size
 
 
 def _check(eigs) -> np.ndarray:
@@ -47,26 +46,24 @@ def _fit_at(eigs: np.ndarray, logs: np.ndarray, k: int) -> tuple[float, float]:
 
 
 def _candidates_fit(eigs: np.ndarray, logs: np.ndarray, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """alpha and D for every start index in ``ks`` (vectorised in blocks; O(len(ks) * N))."""
+    """alpha and D for every start index in ``ks``: O(len(ks) * N).
+
+    All alphas at once (suffix sums); D one candidate at a time over a contiguous slice, as the official
+    loop does (measured 2-3x faster than one big masked (candidates x N) block, which gathers and masks).
+    """
     N = eigs.size
     suffix = np.cumsum(logs[::-1])[::-1]  # sum_{j>=k} ln l_j
     n = (N - ks).astype(np.float64)
     with np.errstate(divide="ignore"):
         alphas = 1 + n / (suffix[ks] - n * logs[ks])
     Ds = np.ones(ks.size)
-    step = max(1, _CHUNK // N)
-    j = np.arange(N)
-    for s in range(0, ks.size, step):
-        k, a, nn = ks[s:s + step], alphas[s:s + step], n[s:s + step]
-        ok = a > 1
-        if not ok.any():
-            continue
-        k, a, nn = k[ok], a[ok], nn[ok]
-        idx = k[:, None] + j[None, :]  # row r: eigenvalues k_r, k_r + 1, ...; masked past the end
-        valid = idx < N
-        ratio = logs[np.minimum(idx, N - 1)] - logs[k][:, None]  # ln(l_j / l_k)
-        dev = np.abs(1 - np.exp((1 - a)[:, None] * ratio) - j[None, :] / nn[:, None])
-        Ds[s:s + step][ok] = np.where(valid, dev, 0.0).max(axis=1)
+    ramp = np.arange(N, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in np.flatnonzero(alphas > 1):
+            k, a, nn = ks[i], alphas[i], n[i]
+            tail = logs[k:] - logs[k]  # ln(l_j / l_k) >= 0
+            power = np.where(tail > 0, (1 - a) * tail, 0.0)  # alpha = inf on tied top eigenvalues: 1^(-inf) = 1
+            Ds[i] = np.max(np.abs(1 - np.exp(power) - ramp[:N - k] / nn))
     return alphas, Ds
 
 
