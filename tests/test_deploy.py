@@ -59,3 +59,62 @@ def test_upload_caps_fit_the_servers_limit():
             assert int(cap) <= limit, f"{page.name} promises {cap} MB, the server accepts {limit} MB"
         mb = re.search(r"^MAX(?:_UPLOAD)?_MB = (\d+)", page.read_text(), re.M)
         assert mb is None or int(mb.group(1)) <= limit, page.name
+
+
+X_LIBS = ("libXrender.so.1", "libXext.so.6", "libX11.so.6")
+LIB_DIR = "/lib/x86_64-linux-gnu"
+
+
+def page_imports() -> list[str]:
+    """Every module a page imports (from its import statements), core and ui included."""
+    import ast
+    modules = set()
+    for page in sorted((ROOT / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(page.read_text())):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules.add(node.module)
+                modules |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return sorted(modules)
+
+
+def _can_mask_libraries() -> bool:
+    import shutil
+    import subprocess
+    if shutil.which("unshare") is None or not all((Path(LIB_DIR) / lib).exists() for lib in X_LIBS):
+        return False
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.skipif(not _can_mask_libraries(), reason="needs root and unshare to hide the X libraries")
+def test_every_page_module_imports_on_a_host_without_x_libraries():
+    """A slim host (Streamlit Cloud before packages.txt) has no libXrender: importing rdkit.Chem.Draw fails
+    there. Here the X libraries are hidden in a private mount namespace and every module the pages import
+    is imported: nothing may need them at import time (drawing code imports them when it draws)."""
+    import subprocess
+    import sys
+    masks = " && ".join(f"mount --bind /dev/null {LIB_DIR}/{lib}" for lib in X_LIBS)
+    code = ("import importlib, sys; sys.path.insert(0, '.'); failed = []\n"
+            f"for name in {page_imports()!r}:\n"
+            "    try:\n        importlib.import_module(name)\n"
+            "    except ModuleNotFoundError as exc:\n"
+            "        if exc.name != name: failed.append(f'{name}: {exc}')\n"   # a name imported from a module
+            "    except Exception as exc:\n        failed.append(f'{name}: {exc}')\n"
+            "probe = 'hidden'\ntry:\n    from rdkit.Chem import Draw\n    probe = 'visible'\n"
+            "except ImportError:\n    pass\n"
+            "from ui import diffspectra_figures as figs\n"  # the page's drawings become a notice, not a crash
+            "if not figs.molecule_png('CCO').startswith(b'\\x89PNG'): failed.append('no notice image')\n"
+            "print(probe); print(failed)")
+    out = subprocess.run(["unshare", "-m", "sh", "-c", f"{masks} && {sys.executable} -c \"$0\"", code],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    probe, failed = out.stdout.strip().splitlines()[-2:]
+    assert probe == "hidden", "the X libraries were not hidden: the test would prove nothing"
+    assert failed == "[]", failed

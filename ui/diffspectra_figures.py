@@ -1,6 +1,8 @@
 """Figures of the DiffSpectra page: pure functions returning (plotly figure, data) or image bytes.
 
-No Streamlit here. Molecule drawings come from RDKit (rdkit.Chem.Draw, offline); the 3D view is a
+No Streamlit here. Molecule drawings come from RDKit (rdkit.Chem.Draw, offline), imported only when a
+drawing is made: its C++ core links libXrender / libXext / libX11, which a slim host may lack
+(packages.txt installs them); there the drawings become a notice and the page runs on. The 3D view is a
 plotly ball-and-stick (plotly.js ships with Streamlit, so no CDN viewer is needed).
 """
 from __future__ import annotations
@@ -10,8 +12,8 @@ import io
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from PIL import Image, ImageDraw
 from rdkit import Chem
-from rdkit.Chem import Draw
 
 from core.diffspectra.graphs import ATOM_CLASSES
 from core.diffspectra.simulator import GRID, embed
@@ -84,9 +86,28 @@ def trajectory_figure(trajectory):
     return fig, data
 
 
+def _draw():
+    """rdkit.Chem.Draw, or None on a host without the X libraries it links."""
+    try:
+        from rdkit.Chem import Draw
+    except ImportError:  # e.g. "libXrender.so.1: cannot open shared object file"
+        return None
+    return Draw
+
+
+def _unavailable(width: int, height: int) -> bytes:
+    """A notice in place of a molecule drawing, so the page says why instead of failing."""
+    image = Image.new("RGB", (width, height), "white")
+    ImageDraw.Draw(image).multiline_text((10, 10), "Molecule drawing unavailable on this host:\nRDKit's drawing "
+                                         "needs libXrender,\nlibXext and libX11 (packages.txt).", fill="#495057")
+    return _png(image)
+
+
 def trajectory_png(trajectory, sample: int = 0, every: int = 10) -> bytes:
     """Snapshots of one sample's graph along the reverse chain (heavy atoms only)."""
     shots = [(t, a[sample], b[sample]) for t, a, b in trajectory if t % every == 0]
+    if (Draw := _draw()) is None:
+        return _unavailable(170 * len(shots), 150)
     mols = [_graph_mol(a, b) for _, a, b in shots]
     image = Draw.MolsToGridImage(mols, molsPerRow=len(mols), subImgSize=(170, 150),
                                  legends=[f"t = {t}" for t, _, _ in shots])
@@ -94,11 +115,15 @@ def trajectory_png(trajectory, sample: int = 0, every: int = 10) -> bytes:
 
 
 def candidate_png(smiles: list[str], legends: list[str], per_row: int = 5) -> bytes:
+    if (Draw := _draw()) is None:
+        return _unavailable(200 * per_row, 170)
     mols = [Chem.MolFromSmiles(s) for s in smiles]
     return _png(Draw.MolsToGridImage(mols, molsPerRow=per_row, subImgSize=(200, 170), legends=legends))
 
 
 def molecule_png(smiles: str, size=(300, 220)) -> bytes:
+    if (Draw := _draw()) is None:
+        return _unavailable(*size)
     return _png(Draw.MolToImage(Chem.MolFromSmiles(smiles), size=size))
 
 
@@ -161,8 +186,32 @@ def temperature_figure(temps: pd.DataFrame):
 
 
 def training_figure(log: pd.DataFrame):
+    """Training loss and the validation loss with the query spectrum and with the null spectrum:
+    the gap between the two validation curves is what the spectrum tells the denoiser (nats)."""
     fig = go.Figure()
-    fig.add_scatter(x=log.cpu_seconds / 60, y=log.loss, name="training loss", line=dict(color=PRIMARY))
-    fig.update_layout(title="Training the diffusion model on a CPU (loss = atom CE + 5 x bond CE)",
-                      xaxis=dict(title="CPU minutes (one thread)"), yaxis=dict(title="loss"), height=300)
+    fig.add_scatter(x=log.step, y=log.loss, name="training loss", line=dict(color=MUTED))
+    if "val_loss" in log:
+        fig.add_scatter(x=log.step, y=log.val_loss, name="validation, query spectrum", line=dict(color=PRIMARY))
+        fig.add_scatter(x=log.step, y=log.val_null_loss, name="validation, null spectrum",
+                        line=dict(color=ACCENT, dash="dot"))
+    fig.update_layout(title="Training the diffusion model (loss = atom CE + 5 x bond CE)",
+                      xaxis=dict(title="step (batch 512)"), yaxis=dict(title="loss", range=[1.2, 2.6]), height=320,
+                      hovermode="x unified")
     return fig, log
+
+
+def ablation_figure(table: pd.DataFrame, model: str, k: int = 10):
+    """Acc@k by heavy-atom count for each control of one generator, with the formula."""
+    part = table[(table.model.isin([model, "none"])) & (table.formula.astype(str) == "True")
+                 & (table.heavy_atoms != "all") & (table.guidance == 1.0) & (table.steps == 50)
+                 & (table.temperature == 1.0)]
+    data = part[["spectrum", "heavy_atoms", "n_queries", f"acc@{k}"]].reset_index(drop=True)
+    fig = go.Figure()
+    for i, (spectrum, group) in enumerate(data.groupby("spectrum", sort=False)):
+        fig.add_bar(x=group.heavy_atoms.astype(str), y=group[f"acc@{k}"], name=spectrum,
+                    marker_color=COLORWAY[i % len(COLORWAY)],
+                    customdata=group.n_queries, hovertemplate="%{y:.2f} of %{customdata} queries")
+    fig.update_layout(title=f"Acc@{k} by heavy-atom count, formula known: sampled from which spectrum?",
+                      xaxis=dict(title="heavy atoms of the query molecule"), yaxis=dict(title=f"Acc@{k}", range=[0, 1.02]),
+                      barmode="group", height=380, legend=dict(orientation="h", y=-0.25, x=0, yanchor="top"))
+    return fig, data
