@@ -11,6 +11,13 @@ whose embedding is added to the noise-level embedding. Here, on a CPU:
   * condition = spectrum embedding + step embedding (+ formula embedding when the formula is known),
     summed as the paper sums SpecFormer's output with the noise-level embedding. Formula dropout in
     training makes one model serve both "spectrum only" and "spectrum + formula".
+Version 2 of the generator (``GraphDenoiser(tower=True)``, issue 20) adds two of the paper's levers:
+  * a contrastively pre-trained spectrum encoder: the spectrum tower of the CLIP-style retriever
+    (library.Retriever, InfoNCE against Morgan fingerprints on the training split), fine-tuned here, as
+    DiffSpectra fine-tunes the SpecFormer that MolSpectra pre-trained contrastively;
+  * classifier-free guidance on the spectrum (Ho & Salimans 2022; not in DiffSpectra): in training the
+    spectrum is replaced by the null spectrum (all zeros) with probability ``p_uncond``; at sampling the
+    x0 logits are l_null + w (l_spectrum - l_null), so w = 0 ignores the spectrum and w > 1 pushes harder.
 """
 from __future__ import annotations
 
@@ -130,18 +137,39 @@ class GraphTransformerLayer(nn.Module):
         return self.norm_x2(x + self.ff_x(x)), self.norm_e2(e + self.ff_e(e))
 
 
+class SpectrumTower(nn.Module):
+    """The retriever's spectrum MLP (same layout as library.Retriever.spectrum, so its contrastively
+    pre-trained weights load directly), projected to the condition width."""
+
+    def __init__(self, n_bins: int = GRID.size, hidden: int = 128, dim: int = 128, out: int = 64):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(n_bins, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(),
+                                 nn.Linear(hidden, dim))
+        self.proj = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out))
+
+    def forward(self, spectrum: torch.Tensor) -> torch.Tensor:
+        return self.proj(self.mlp(spectrum))
+
+
 class GraphDenoiser(nn.Module):
     """p(x0 | x_t, spectrum, formula, t): atom and bond logits of the clean graph."""
 
-    def __init__(self, dn: int = 64, de: int = 32, cond: int = 64, layers: int = 4):
+    def __init__(self, dn: int = 64, de: int = 32, cond: int = 64, layers: int = 4, tower: bool = False):
         super().__init__()
-        self.spectrum = SpecFormerLite(out=cond)
+        self.config = dict(dn=dn, de=de, cond=cond, layers=layers, tower=tower)
+        self.spectrum_patches = SpecFormerLite(out=cond)
+        self.tower = SpectrumTower(out=cond) if tower else None
         self.step = nn.Sequential(nn.Linear(1, cond), nn.SiLU(), nn.Linear(cond, cond))
         self.formula = nn.Sequential(nn.Linear(len(FORMULA_ELEMENTS) + 1, cond), nn.SiLU(), nn.Linear(cond, cond))
         self.atom_in, self.bond_in = nn.Linear(N_ATOM, dn), nn.Linear(N_BOND, de)
         self.layers = nn.ModuleList(GraphTransformerLayer(dn, de, cond) for _ in range(layers))
         self.atom_out = nn.Sequential(nn.Linear(dn, dn), nn.GELU(), nn.Linear(dn, N_ATOM))
         self.bond_out = nn.Sequential(nn.Linear(de, de), nn.GELU(), nn.Linear(de, N_BOND))
+
+    def spectrum(self, spectrum: torch.Tensor) -> torch.Tensor:
+        """Spectrum embedding: SpecFormer-lite patches (+ the pre-trained tower in version 2)."""
+        emb = self.spectrum_patches(spectrum)
+        return emb if self.tower is None else emb + self.tower(spectrum)
 
     def condition(self, spectrum, formula, t_frac):
         """The paper's conditioning: spectrum embedding added to the noise-level embedding."""
@@ -170,15 +198,26 @@ def n_params(model: nn.Module) -> int:
 
 # ----------------------------------------------------------------------------- training loss
 
+def null_spectrum(like: torch.Tensor) -> torch.Tensor:
+    """The uninformative spectrum: all zeros (the unconditional branch of classifier-free guidance)."""
+    return torch.zeros_like(like)
+
+
 def diffusion_loss(model: GraphDenoiser, atoms0, bonds0, spectrum, formula, marginals,
-                   gen: torch.Generator | None = None, bond_weight: float = 5.0) -> torch.Tensor:
+                   gen: torch.Generator | None = None, bond_weight: float = 5.0, p_uncond: float = 0.0,
+                   reduce: bool = True) -> torch.Tensor:
     """Noise a clean batch to a random step t, predict x0, cross-entropy (DiGress's training loss).
 
     Where the formula is known its heavy atoms are given clean (the sampler clamps them), so the
     model learns to generate bonds for a fixed atom set; elsewhere atoms and bonds are both noised.
+    With ``p_uncond`` > 0 that fraction of the batch sees the null spectrum (classifier-free guidance).
+    ``reduce=False`` returns one loss per molecule (for validation: true against null spectrum).
     """
     abar = alpha_bar().to(atoms0.device)
     b, n = atoms0.shape
+    if p_uncond > 0:
+        drop = torch.rand(b, 1, generator=gen, device=atoms0.device) < p_uncond
+        spectrum = torch.where(drop, null_spectrum(spectrum), spectrum)
     t = torch.randint(1, STEPS + 1, (b,), generator=gen, device=atoms0.device)
     a_t = abar[t]
     atom_probs = noisy_probs(F.one_hot(atoms0, N_ATOM).float(), a_t[:, None, None], marginals[0])
@@ -190,6 +229,10 @@ def diffusion_loss(model: GraphDenoiser, atoms0, bonds0, spectrum, formula, marg
     y = model.condition(spectrum, formula, t.float() / STEPS)
     atom_logits, bond_logits = model(atoms_t, bonds_t, y)
     upper = torch.triu(torch.ones(n, n, dtype=torch.bool, device=atoms0.device), diagonal=1)
+    if not reduce:
+        atom_loss = F.cross_entropy(atom_logits.transpose(1, 2), atoms0, reduction="none").mean(1)
+        bond_loss = F.cross_entropy(bond_logits[:, upper].transpose(1, 2), bonds0[:, upper], reduction="none").mean(1)
+        return atom_loss + bond_weight * bond_loss
     atom_loss = F.cross_entropy(atom_logits.reshape(-1, N_ATOM), atoms0.reshape(-1))
     bond_loss = F.cross_entropy(bond_logits[:, upper].reshape(-1, N_BOND), bonds0[:, upper].reshape(-1))
     return atom_loss + bond_weight * bond_loss
@@ -197,41 +240,69 @@ def diffusion_loss(model: GraphDenoiser, atoms0, bonds0, spectrum, formula, marg
 
 # ----------------------------------------------------------------------------- sampling
 
+def step_schedule(steps: int = STEPS) -> list[int]:
+    """The reverse chain's time points, T ... 0; fewer than STEPS skips steps evenly (the posterior
+    below holds for any s < t, so a model trained on 50 steps can be sampled with 25)."""
+    steps = max(1, min(int(steps), STEPS))
+    return sorted({round(STEPS * i / steps) for i in range(steps + 1)}, reverse=True)
+
+
 @torch.no_grad()
-def sample(model: GraphDenoiser, spectrum: torch.Tensor, formula: torch.Tensor, marginals, n_samples: int,
-           n_nodes: int = 9, temperature: float = 1.0, gen: torch.Generator | None = None,
-           trajectory_every: int = 0, progress=None, fixed_atoms: torch.Tensor | None = None):
-    """Ancestral sampling of ``n_samples`` graphs for one query; returns (atoms, bonds, trajectory).
+def sample_many(model: GraphDenoiser, spectra: torch.Tensor, formulas: torch.Tensor, marginals,
+                fixed_atoms: torch.Tensor | None = None, n_nodes: int = 9, temperature: float = 1.0,
+                guidance: float = 1.0, steps: int = STEPS, gen: torch.Generator | None = None,
+                trajectory_every: int = 0, progress=None):
+    """Ancestral sampling of one graph per row of ``spectra`` (B, bins) / ``formulas`` (B, 6).
 
     ``temperature`` divides the x0 logits (lower = greedier denoiser; the reverse chain stays stochastic).
-    The trajectory holds (step, atoms, bonds) of every sample every ``trajectory_every`` steps.
-    ``fixed_atoms`` (n_nodes,) clamps the atom types at every step (inpainting: the formula fixes them)
-    so only the bonds are generated. Also returns the last step's bond probabilities p(x0 | x_1).
+    ``guidance`` w mixes the x0 logits with those under the null spectrum: l_null + w (l - l_null)
+    (w = 1: plain conditional sampling, one network call per step; otherwise two).
+    ``fixed_atoms`` (B, n_nodes) clamps the atom types at every step (inpainting: the formula fixes them)
+    so only the bonds are generated. Returns (atoms, bonds, trajectory, last bond probabilities).
     """
-    abar = alpha_bar().to(spectrum.device)
+    device = spectra.device
+    abar = alpha_bar().to(device)
     m_atom, m_bond = marginals
-    atoms = torch.multinomial(m_atom.expand(n_samples * n_nodes, -1), 1, generator=gen).reshape(n_samples, n_nodes)
+    b = spectra.shape[0]
+    atoms = torch.multinomial(m_atom.expand(b * n_nodes, -1), 1, generator=gen).reshape(b, n_nodes)
     if fixed_atoms is not None:
-        atoms = fixed_atoms.expand(n_samples, -1).clone()
-    bonds = symmetric_sample(m_bond.expand(n_samples, n_nodes, n_nodes, -1), gen)
-    spec_emb = model.spectrum(spectrum.expand(n_samples, -1))
-    form_emb = model.formula(formula.expand(n_samples, -1))
+        atoms = fixed_atoms.clone()
+    bonds = symmetric_sample(m_bond.expand(b, n_nodes, n_nodes, -1), gen)
+    spec_emb = model.spectrum(spectra)
+    guided = guidance != 1.0
+    null_emb = model.spectrum(null_spectrum(spectra[:1])).expand(b, -1) if guided else None
+    form_emb = model.formula(formulas)
+    times = step_schedule(steps)
     trajectory = []
-    for t in range(STEPS, 0, -1):
+    for i, (t, s) in enumerate(zip(times[:-1], times[1:])):
         if trajectory_every and (t % trajectory_every == 0 or t == STEPS):
             trajectory.append((t, atoms.clone(), bonds.clone()))
-        step = torch.full((n_samples, 1), t / STEPS, device=spectrum.device)
-        atom_logits, bond_logits = model(atoms, bonds, spec_emb + model.step(step) + form_emb)
+        step_emb = model.step(torch.full((b, 1), t / STEPS, device=device))
+        atom_logits, bond_logits = model(atoms, bonds, spec_emb + step_emb + form_emb)
+        if guided:
+            null_atoms, null_bonds = model(atoms, bonds, null_emb + step_emb + form_emb)
+            atom_logits = null_atoms + guidance * (atom_logits - null_atoms)
+            bond_logits = null_bonds + guidance * (bond_logits - null_bonds)
         t_ = max(temperature, 1e-3)
         p_atom, p_bond = (atom_logits / t_).softmax(-1), (bond_logits / t_).softmax(-1)
-        atoms = torch.multinomial(posterior(F.one_hot(atoms, N_ATOM).float(), p_atom, abar[t], abar[t - 1], m_atom)
-                                  .reshape(-1, N_ATOM), 1, generator=gen).reshape(n_samples, n_nodes)
+        atoms = torch.multinomial(posterior(F.one_hot(atoms, N_ATOM).float(), p_atom, abar[t], abar[s], m_atom)
+                                  .reshape(-1, N_ATOM), 1, generator=gen).reshape(b, n_nodes)
         if fixed_atoms is not None:
-            atoms = fixed_atoms.expand(n_samples, -1).clone()
-        bonds = symmetric_sample(posterior(F.one_hot(bonds, N_BOND).float(), p_bond, abar[t], abar[t - 1], m_bond),
-                                 gen)
+            atoms = fixed_atoms.clone()
+        bonds = symmetric_sample(posterior(F.one_hot(bonds, N_BOND).float(), p_bond, abar[t], abar[s], m_bond), gen)
         if progress is not None:
-            progress((STEPS - t + 1) / STEPS)
+            progress((i + 1) / (len(times) - 1))
     if trajectory_every:
         trajectory.append((0, atoms.clone(), bonds.clone()))
     return atoms, bonds, trajectory, p_bond
+
+
+def sample(model: GraphDenoiser, spectrum: torch.Tensor, formula: torch.Tensor, marginals, n_samples: int,
+           n_nodes: int = 9, temperature: float = 1.0, gen: torch.Generator | None = None,
+           trajectory_every: int = 0, progress=None, fixed_atoms: torch.Tensor | None = None,
+           guidance: float = 1.0, steps: int = STEPS):
+    """``n_samples`` graphs for one query (spectrum (1, bins), formula (1, 6), fixed_atoms (n_nodes,)),
+    see ``sample_many``; returns (atoms, bonds, trajectory, last bond probabilities)."""
+    fixed = fixed_atoms.expand(n_samples, -1) if fixed_atoms is not None else None
+    return sample_many(model, spectrum.expand(n_samples, -1), formula.expand(n_samples, -1), marginals, fixed,
+                       n_nodes, temperature, guidance, steps, gen, trajectory_every, progress)
