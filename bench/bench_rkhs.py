@@ -47,16 +47,20 @@ encoder.train_encoder(m=4, steps=2)                                     # warm t
 
 print("\n== the page's default computations (m = 4, alpha = 0.5, seed 0; downstream m = 10, n = 60) ==")
 parts = {
-    "kernel view m=4 (K, eigvalsh, staircase)": lambda: (kernel.masking_kernel(4, 0.5), kernel.operator_spectrum(4, 0.5)),
+    "kernel view m=4 (K, eigvalsh, staircase)": lambda: (kernel.masking_kernel(4, 0.5),
+                                                          kernel.operator_spectrum(4, 0.5)),
     "augmentation graph m=4": lambda: augmentation.augmentation_graph(4, 0.5),
     "encoder m=4, 400 steps": lambda: encoder.train_encoder(m=4, alpha=0.5, seed=0),
-    "Ky-Fan mix m=4 (10 rotations)": lambda: [encoder.random_subspace_ky_fan(4, 0.5, 5, np.radians(t)) for t in range(0, 91, 10)],
+    "Ky-Fan mix m=4 (10 rotations)": lambda: [encoder.random_subspace_ky_fan(4, 0.5, 5, np.radians(t))
+                                              for t in range(0, 91, 10)],
     "alpha sweep m=10 (10 alphas x 20 sets)": lambda: regression.alpha_sweep(ALPHAS),
     "n sweep (5 n x 10 sets, KRR + 2 probes) + KRR at the sweet spot": lambda: (
         regression.sample_size_sweep((15, 30, 60, 120, 240), 0.5, reps=10),
         regression.sample_size_sweep((15, 30, 60, 120, 240), 0.9, reps=10, degrees=())),
-    "d sweep (11 d x 10 sets)": lambda: regression.dimension_sweep((1, 3, 6, 11, 20, 30, 45, 56, 70, 100, 150), reps=10),
-    "Monte-Carlo kappa (11 x 1000 views)": lambda: [augmentation.kappa2_samples(4, a, 1000) for a in np.linspace(0.05, 0.95, 11)],
+    "d sweep (11 d x 10 sets)": lambda: regression.dimension_sweep((1, 3, 6, 11, 20, 30, 45, 56, 70, 100, 150),
+                                                                   reps=10),
+    "Monte-Carlo kappa (11 x 1000 views)": lambda: [augmentation.kappa2_samples(4, a, 1000)
+                                                    for a in np.linspace(0.05, 0.95, 11)],
 }
 total = total_cpu = 0.0
 print(f"{'':<66} {'wall':>7}   {'CPU':>7}")
@@ -85,8 +89,8 @@ def sklearn_sweep():
 
 
 seconds_sk, mse_sk = timed(sklearn_sweep, repeat=1, name="sklearn")
-print(f"alpha sweep, scikit-learn KernelRidge loop: {seconds_sk:.3f} s wall, {CPU['sklearn']:.3f} s CPU (max |MSE difference| "
-      f"{np.abs(mse_sk - sweep.mse).max():.1e})")
+print(f"alpha sweep, scikit-learn KernelRidge loop: {seconds_sk:.3f} s wall, {CPU['sklearn']:.3f} s CPU "
+      f"(max |MSE difference| {np.abs(mse_sk - sweep.mse).max():.1e})")
 print("sweet-spot table (KRR with K_X, m = 10, n = 60, sigma = 0.1, 20 training sets):")
 print("  alpha   kappa    test MSE   +-2se   kappa^2/n   bias(n->inf)   eps")
 for row in zip(sweep.alphas, np.sqrt(sweep.kappa2), sweep.mse, 2 * sweep.mse_se, sweep.estimation,

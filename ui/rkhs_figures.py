@@ -84,7 +84,7 @@ def encoder_figure(run):
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title="degrees", row=1, col=1)
     fig.update_layout(title=f"Spectral contrastive pretraining, m = {run.m}, d = {run.d}: the encoder's span "
-                            "converges", height=380, hovermode="x",
+                            "converges", height=400, hovermode="x", margin=dict(t=85),
                       legend=dict(orientation="h", y=-0.25, x=0, xanchor="left", yanchor="top"))
     return fig, data
 
@@ -157,7 +157,8 @@ def kappa_figure(alphas, exact, mc, mc_se, n_aug: int, mean, se, exact_at: float
     fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
     fig.update_xaxes(title="alpha", row=1, col=1)
     fig.update_xaxes(title="augmentations sampled", type="log", row=1, col=2)
-    fig.update_layout(title="Augmentation complexity, exact and by the paper's Monte-Carlo estimator", height=400,
+    fig.update_layout(title="Augmentation complexity, exact and by the paper's Monte-Carlo estimator", height=420,
+                      margin=dict(t=85),
                       hovermode="x", legend=dict(orientation="h", y=-0.25, x=0, xanchor="left", yanchor="top"))
     running = pd.DataFrame({"augmentations": count[keep], "running estimate": mean[keep], "standard error": se[keep]})
     return fig, pd.concat([data, running], axis=1)
@@ -176,6 +177,7 @@ def digits_figure(result):
                   annotation_text=f"N = {result.pool}: every digit alone")
     fig.update_xaxes(title="alpha (mask probability per pixel)")
     fig.update_yaxes(type="log", row=1, col=2)
-    fig.update_layout(title=f"Binarised digits, {result.pool} images, n = {result.n} labelled", height=380,
+    fig.update_layout(title=f"Binarised digits, {result.pool} images, n = {result.n} labelled", height=400,
+                      margin=dict(t=85),
                       hovermode="x", legend=dict(orientation="h", y=-0.25, x=0, xanchor="left", yanchor="top"))
     return fig, data

@@ -21,7 +21,7 @@ import itertools
 import networkx as nx
 import numpy as np
 
-from core.rkhs.hypercube import MAX_GRAPH_M, MAX_M, bits, check_settings
+from core.rkhs.hypercube import MAX_GRAPH_M, SettingsError, bits, check_settings
 
 MASK = 2  # the symbol M in an augmentation's code (0 and 1 are kept bits)
 MAX_MC_SAMPLES = 1_000_000
@@ -91,7 +91,8 @@ def kappa2_samples(m: int, alpha: float, n_augmentations: int, seed: int = 0) ->
     m, alpha = check_settings(m, alpha, max_m=10_000)
     n = int(n_augmentations)
     if n != n_augmentations or not 1 <= n <= MAX_MC_SAMPLES:
-        raise ValueError(f"n_augmentations must be a whole number from 1 to {MAX_MC_SAMPLES:,}, got {n_augmentations!r}")
+        raise SettingsError(f"n_augmentations must be a whole number from 1 to {MAX_MC_SAMPLES:,}, "
+                            f"got {n_augmentations!r}")
     rng = np.random.default_rng(seed)
     kept = (rng.random((n, m)) >= alpha).sum(axis=1)
     log_p_a_given_x = kept * np.log1p(-alpha) + (m - kept) * np.log(alpha)
