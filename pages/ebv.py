@@ -22,7 +22,7 @@ use_app_navigation()  # before anything renders (see ui/navigation.py)
 
 PAPER = by_slug("ebv")
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
-STARTS = {"random": "random unit rows (official)", "qr": "orthonormal QR (N <= d only; not official)"}
+STARTS = ("random", "qr")
 CONTROLS = [
     Slider("n", "N: number of vectors (classes)", 2, 500, 100, 1),
     Slider("d", "d: dimension of the space", 2, 256, 32, 1),
@@ -31,7 +31,9 @@ CONTROLS = [
     Choice("lr", "lr (plain SGD, as official)", LRS, 1e-2, help="The official default is 1e-3."),
     Choice("steps", "step cap", (100, 500, 1000, 2000, 5000), 2000, help="The official cap is 100 000."),
     Slider("seed", "seed", 0, 99, 0, 1),
-    Choice("init", "start", tuple(STARTS), "random", format_func=STARTS.get),
+    Choice("init", "start", STARTS, "random", radio=True,
+           help="random: normalised Gaussian rows (official). qr: orthonormal rows from a QR factorisation (N <= d "
+                "only; not in the official code)."),
     Toggle("unstall", "Un-stall collapsed pairs (departs from the official code)", False,
            help="Re-draw one row of any pair with |cos| > 0.99 as a fresh random vector (section 2 says why)."),
 ]

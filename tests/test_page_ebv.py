@@ -36,10 +36,12 @@ def test_alpha_below_the_welch_bound_is_said_never_to_converge():
 
 def test_query_params_set_the_controls_and_a_changed_widget_recomputes():
     at = open_page(PAGE, n="10", d="10", alpha="0", init="qr", cos_data="shapes")
-    assert at.slider(key="n").value == 10 and at.select_slider(key="init").value == "qr"
+    assert at.slider(key="n").value == 10 and at.radio(key="init").value == "qr"
     assert metric(at, "converged") == "yes" and metric(at, "SGD steps") == "0"
-    at.slider(key="d").set_value(6).run()                  # QR needs N <= d: a message, no traceback
-    assert not at.exception and any("N <= d" in e.value for e in at.error)
+    at.slider(key="d").set_value(6).run()                  # alpha 0 with N > d: a message, no traceback
+    assert not at.exception and any("do not exist" in e.value for e in at.error)
+    at.slider(key="alpha").set_value(0.5).run()            # QR needs N <= d
+    assert not at.exception and any("QR start needs N <= d" in e.value for e in at.error)
 
 
 def test_bad_settings_and_bad_links_give_messages():
