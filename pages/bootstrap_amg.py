@@ -156,7 +156,8 @@ def augmentation(graph, values: dict) -> None:
     colour = graph.labels if graph.labels is not None else (graph.attributes[:, 0] if graph.attributes is not None
                                                             else np.zeros(graph.n, int))
     name = graph.attribute_names[0] if graph.attribute_names else "attribute"
-    fig, data = figs.augmentation_figure(graph.A, graph.attributes, colour, values["omega"], name, values["seed"])
+    fig, data = figs.augmentation_figure(graph.A, graph.attributes, colour, values["omega"], name, values["seed"],
+                                         graph.value_names[0] if graph.value_names else ())
     figure(fig, data, "bootstrap_amg_augmentation", caption="A sample of the structure vertices (colour: planted "
            "block, or the first attribute when none is known), their edges, and the attribute vertices; the full "
            f"augmented graph has {graph.n + values_count:,} vertices and "

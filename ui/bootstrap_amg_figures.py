@@ -14,24 +14,47 @@ PALETTE = ["#4C6EF5", "#F76707", "#2F9E44", "#AE3EC9", "#1098AD", "#E03131", "#F
            "#364FC7"]
 
 
-def augmentation_sample(A, attributes, colour, per_group: int = 14, seed: int = 0) -> tuple[np.ndarray, nx.Graph]:
-    """Up to ``per_group`` structure vertices of each colour, the induced edges, and their attribute
-    vertices (first attribute column): the part of the augmented graph the figure draws."""
+def snowball(A, size: int, seed: int = 0) -> np.ndarray:
+    """Up to ``size`` vertices reached breadth-first from random starts (a connected-looking sample, so
+    the drawing shows structure edges; a uniform sample of a sparse graph has almost none)."""
     rng = np.random.default_rng(seed)
-    picked = np.concatenate([rng.permutation(np.flatnonzero(colour == c))[:per_group] for c in np.unique(colour)])
+    n = A.shape[0]
+    seen, order = np.zeros(n, bool), []
+    for start in rng.permutation(n):
+        if len(order) >= size:
+            break
+        if seen[start]:
+            continue
+        queue, seen[start] = [start], True
+        while queue and len(order) < size:
+            v = queue.pop(0)
+            order.append(v)
+            fresh = [u for u in rng.permutation(A.indices[A.indptr[v]:A.indptr[v + 1]]) if not seen[u]][:3]
+            seen[fresh] = True                       # a few neighbours each: a bushier, wider sample
+            queue.extend(fresh)
+    return np.array(order)
+
+
+def augmentation_sample(A, attributes, size: int = 60, seed: int = 0, value_names=()) -> tuple[np.ndarray, nx.Graph]:
+    """A snowball sample of structure vertices, the induced edges, and their attribute vertices (first
+    attribute column): the part of the augmented graph the figure draws."""
+    picked = snowball(A, size, seed)
     G = nx.Graph()
     G.add_nodes_from(int(v) for v in picked)
     sub = A[picked][:, picked].tocoo()
     G.add_edges_from((int(picked[i]), int(picked[j])) for i, j in zip(sub.row, sub.col) if i < j)
     if attributes is not None:
         for v in picked:
-            G.add_edge(int(v), f"value {attributes[v, 0]}", attribute=True)
+            code = int(attributes[v, 0])
+            name = value_names[code] if code < len(value_names) else f"value {code}"
+            G.add_node(name, code=code)
+            G.add_edge(int(v), name, attribute=True)
     return picked, G
 
 
-def augmentation_figure(A, attributes, colour, omega: float, attribute_name: str, seed: int = 0):
-    picked, G = augmentation_sample(A, attributes, colour, seed=seed)
-    pos = nx.spring_layout(G, seed=seed, weight=None, iterations=80)
+def augmentation_figure(A, attributes, colour, omega: float, attribute_name: str, seed: int = 0, value_names=()):
+    picked, G = augmentation_sample(A, attributes, seed=seed, value_names=value_names)
+    pos = nx.kamada_kawai_layout(G) if nx.is_connected(G) else nx.spring_layout(G, seed=seed, iterations=100)
     rows = []
     for u, v, d in G.edges(data=True):
         rows.append({"kind": "attribute edge" if d.get("attribute") else "structure edge", "node": f"{u}-{v}",
@@ -40,7 +63,7 @@ def augmentation_figure(A, attributes, colour, omega: float, attribute_name: str
         is_value = isinstance(v, str)
         rows.append({"kind": "attribute vertex" if is_value else "structure vertex", "node": str(v),
                      "x": pos[v][0], "y": pos[v][1], "x2": np.nan, "y2": np.nan,
-                     "group": v.split()[-1] if is_value else str(colour[v])})
+                     "group": str(G.nodes[v]["code"]) if is_value else str(colour[v])})
     data = pd.DataFrame(rows)
     fig = go.Figure()
     for kind, colour_, width, dash in (("structure edge", "#ADB5BD", 1, "solid"),
@@ -52,7 +75,7 @@ def augmentation_figure(A, attributes, colour, omega: float, attribute_name: str
                         line=dict(color=colour_, width=width, dash=dash), hoverinfo="skip",
                         visible=True if omega > 0 or "struct" in kind else "legendonly")
     nodes = data[data.kind == "structure vertex"]
-    fig.add_scatter(x=nodes.x, y=nodes.y, mode="markers", name="structure vertex (colour: planted block)",
+    fig.add_scatter(x=nodes.x, y=nodes.y, mode="markers", name="structure vertex (colour: known block)",
                     marker=dict(size=8, color=[PALETTE[int(g) % len(PALETTE)] for g in nodes.group],
                                 line=dict(color="white", width=0.5)), text=nodes.node,
                     hovertemplate="vertex %{text}<extra></extra>")
@@ -60,26 +83,28 @@ def augmentation_figure(A, attributes, colour, omega: float, attribute_name: str
     fig.add_scatter(x=values.x, y=values.y, mode="markers+text", name=f"attribute vertex ({attribute_name})",
                     marker=dict(size=22, symbol="square", color=[PALETTE[int(g) % len(PALETTE)] for g in values.group],
                                 line=dict(color="#212529", width=2)), text=values.node, textposition="top center")
-    fig.update_layout(title=f"The augmented graph ({len(picked)} structure vertices drawn): one vertex per "
-                            "attribute value, joined to every vertex that takes it", height=520, hovermode="closest",
-                      xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"))
+    fig.update_layout(title=f"The augmented graph around {len(picked)} structure vertices: one vertex per attribute "
+                            "value", height=560, hovermode="closest", xaxis=dict(visible=False),
+                      yaxis=dict(visible=False, scaleanchor="x"),
+                      legend=dict(orientation="h", y=-0.02, x=0, xanchor="left", yanchor="top"))
     return fig, data
 
 
 def hierarchy_figure(rho, complexity, levels):
     data = pd.DataFrame({"hierarchy": np.arange(1, len(rho) + 1), "composite convergence rate rho": rho,
                          "operator complexity": complexity[:len(rho)], "levels": levels[:len(rho)]})
-    fig = make_subplots(1, 2, subplot_titles=("rho = |x15|_L / |x14|_L after adding each hierarchy",
-                                              "operator complexity of each hierarchy"))
+    fig = make_subplots(1, 2, subplot_titles=("convergence rate rho = |x15|_L / |x14|_L",
+                                              "operator complexity (levels on the bars)"))
     fig.add_scatter(x=data.hierarchy, y=data["composite convergence rate rho"], mode="lines+markers",
                     name="rho", line=dict(color=PRIMARY), row=1, col=1)
     fig.add_bar(x=data.hierarchy, y=data["operator complexity"], name="operator complexity",
-                marker_color=MUTED, text=[f"{lv} levels" for lv in data.levels], row=1, col=2)
-    fig.update_yaxes(type="log", title_text="rho (1 = no convergence)", row=1, col=1)
+                marker_color=MUTED, text=[f"{lv}" for lv in data.levels], textposition="inside", textangle=0,
+                row=1, col=2)
+    fig.update_yaxes(type="log", title_text="rho (1 = no convergence)", exponentformat="power", row=1, col=1)
     fig.update_xaxes(title_text="hierarchies in the composite solver", row=1, col=1)
     fig.update_xaxes(title_text="hierarchy", row=1, col=2)
     fig.update_layout(title="The bootstrap: each new hierarchy is fitted to the error the previous ones "
-                            "could not reduce", height=360, showlegend=False)
+                            "could not reduce", height=380, showlegend=False, margin=dict(t=90))
     return fig, data
 
 
@@ -90,9 +115,10 @@ def capture_figure(curves: pd.DataFrame):
         fig.add_scatter(x=part["smooth vectors"], y=part["captured fraction"], mode="lines+markers", name=graph,
                         line=dict(color=[PRIMARY, ACCENT, MUTED][i % 3]))
     fig.add_hline(y=0.9, line=dict(color="#212529", dash="dot", width=1))
-    fig.update_layout(title="Share of the lowest Laplacian eigenspace the smooth vectors span", height=380,
-                      xaxis_title="smooth vectors (w_0 = 1 first)", hovermode="x unified",
-                      yaxis=dict(title="captured fraction (mean cos^2 of the principal angles)", range=[0, 1.02]))
+    fig.update_layout(title="Share of the lowest Laplacian eigenspace the smooth vectors span (mean cos^2 of the "
+                            "principal angles)", height=400, xaxis_title="smooth vectors (w_0 = 1 first)",
+                      hovermode="x unified", yaxis=dict(title="captured fraction", range=[0, 1.02]),
+                      legend=dict(orientation="h", y=-0.2, x=0, xanchor="left", yanchor="top"))
     return fig, curves
 
 

@@ -35,6 +35,7 @@ class AttributedGraph:
     labels: np.ndarray | None              # planted partition when known
     names: tuple[str, ...] = ()            # node names (uploads), else empty
     attribute_names: tuple[str, ...] = ()  # one per attribute column
+    value_names: tuple[tuple[str, ...], ...] = ()  # per attribute column, the name of each code
 
     @property
     def n(self) -> int:
@@ -95,7 +96,8 @@ def attributed_sbm(n: int, q: int, mean_degree: float, eps: float, p: float, see
 
 def sbm_graph(n, q, mean_degree, eps, p, seed=0) -> AttributedGraph:
     A, labels, attributes = attributed_sbm(n, q, mean_degree, eps, p, seed)
-    return AttributedGraph(A, attributes[:, None], labels, attribute_names=("noisy block",))
+    return AttributedGraph(A, attributes[:, None], labels, attribute_names=("noisy block",),
+                           value_names=(tuple(f"block {b}" for b in range(q)),))
 
 
 def karate() -> AttributedGraph:
@@ -103,7 +105,7 @@ def karate() -> AttributedGraph:
     G = nx.karate_club_graph()
     A = symmetric(*np.array(G.edges()).T, G.number_of_nodes())
     club = np.array([G.nodes[v]["club"] == "Officer" for v in G.nodes()], dtype=int)
-    return AttributedGraph(A, club[:, None], club, attribute_names=("club",))
+    return AttributedGraph(A, club[:, None], club, attribute_names=("club",), value_names=(("Mr. Hi", "Officer"),))
 
 
 def grid(side: int) -> sp.csr_array:
@@ -177,8 +179,9 @@ def parse_upload(edge_bytes: bytes, attribute_bytes: bytes | None = None) -> Att
         raise GraphError("The edge list has only self-loops: no edges.")
     if attrs is None:
         return AttributedGraph(A, None, None, tuple(map(str, names)))
-    return AttributedGraph(A, _codes(attrs, index, len(names)), None, tuple(map(str, names)),
-                           tuple(str(h) for h in header[1:]))
+    codes, value_names = _codes(attrs, index, len(names))
+    return AttributedGraph(A, codes, None, tuple(map(str, names)), value_names=value_names,
+                           attribute_names=tuple(str(h) for h in header[1:]))
 
 
 def _codes(attrs: pd.DataFrame, index: dict, n: int) -> np.ndarray:
@@ -189,9 +192,10 @@ def _codes(attrs: pd.DataFrame, index: dict, n: int) -> np.ndarray:
     if missing.any():
         raise GraphError(f"{int(missing.sum())} node(s) have no attribute value (e.g. `{rows.index[missing][0]}`); "
                          "every node of the edge list needs one value per attribute column.")
-    codes = np.column_stack([pd.factorize(rows[c])[0] for c in rows.columns])
+    factors = [pd.factorize(rows[c]) for c in rows.columns]
+    codes = np.column_stack([f[0] for f in factors])
     total = int(sum(codes[:, j].max() + 1 for j in range(codes.shape[1])))
     if total > MAX_VALUES:
         raise GraphError(f"The attributes take {total} distinct values in all; the limit is {MAX_VALUES} "
                          "(each value becomes a vertex of the augmented graph: use categorical attributes).")
-    return codes
+    return codes, tuple(tuple(str(v) for v in f[1]) for f in factors)
