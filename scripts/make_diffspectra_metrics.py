@@ -74,8 +74,6 @@ def run_ablation(args) -> None:
     """The controls of core/diffspectra/ablation.py for one checkpoint -> <out>/ablation_<label>.csv."""
     import multiprocessing as mp
 
-    import numpy as np
-
     from core.diffspectra.chem import universe
     from core.diffspectra.generator import bundle_from_state
 
@@ -153,8 +151,8 @@ def assemble(inputs) -> None:
                  & (table["heavy_atoms"] == "all") & (table["guidance"] == 1.0) & (table["steps"] == 50)
                  & (table["temperature"] == 1.0)]
     held = pd.read_csv(ASSETS / "heldout_results.csv")
-    rows = [dict(solver=GENERATOR, formula=r["formula"] in (True, "True"), **{c: r[c] for c in held.columns
-                                                                             if c in r and c not in ("solver", "formula")})
+    keep = [c for c in held.columns if c not in ("solver", "formula")]
+    rows = [dict(solver=GENERATOR, formula=r["formula"] in (True, "True"), **{c: r[c] for c in keep if c in r})
             for _, r in best.iterrows()]
     for row in rows:      # sampling was batched on a GPU: the per-query time is bench_diffspectra.py's to give
         row["seconds_per_query"] = float("nan")

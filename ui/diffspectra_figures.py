@@ -212,6 +212,7 @@ def ablation_figure(table: pd.DataFrame, model: str, k: int = 10):
                     marker_color=COLORWAY[i % len(COLORWAY)],
                     customdata=group.n_queries, hovertemplate="%{y:.2f} of %{customdata} queries")
     fig.update_layout(title=f"Acc@{k} by heavy-atom count, formula known: sampled from which spectrum?",
-                      xaxis=dict(title="heavy atoms of the query molecule"), yaxis=dict(title=f"Acc@{k}", range=[0, 1.02]),
+                      xaxis=dict(title="heavy atoms of the query molecule"),
+                      yaxis=dict(title=f"Acc@{k}", range=[0, 1.02]),
                       barmode="group", height=380, legend=dict(orientation="h", y=-0.25, x=0, yanchor="top"))
     return fig, data
