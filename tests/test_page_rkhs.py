@@ -21,7 +21,7 @@ def test_defaults_show_the_kernel_the_encoder_and_the_sweet_spot():
     assert abs(float(metric(at, "kappa^2 = max K_X(x, x)")) / 1.5 ** 4 - 1) < 1e-3    # (2 - alpha)^m, m = 4
     assert float(metric(at, "max |computed - staircase|")) < 1e-12
     words = text(at)
-    assert "every principal angle is below 5 degrees from step" in words
+    assert "every principal angle is below 5 degrees from step" in words and "Ky-Fan trace ends at" in words
     assert "A sweet spot strictly inside the range" in words and "lowest at **alpha = 0.9**" in words
     assert "not run here" in words                                               # the MLM experiment
     assert any("Run the digits view" in b.label for b in at.button)              # waits for a click
