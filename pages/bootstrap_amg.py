@@ -176,7 +176,9 @@ def smooth_vectors(graph, k: int, key, values: dict) -> None:
     boot = diag.boot
     fig, data = figs.hierarchy_figure(boot.rho, boot.complexity, boot.levels)
     figure(fig, data, "bootstrap_amg_hierarchies", caption=f"{len(boot.rho)} hierarchies on L = D - A of the "
-           f"structure graph; the composite solver's rate went from {boot.rho[0]:.3f} to {boot.rho[-1]:.3g}.")
+           f"structure graph; the composite solver's rate went from {boot.rho[0]:.3f} to {boot.rho[-1]:.3g}. Each "
+           "hierarchy: pyamg double pairwise aggregation matched on diag(w) L diag(w), the prolongator fitted to w "
+           "(BootCMatch matches on its compatible weights with Preis' algorithm instead).")
     fig, data = figs.capture_figure(diag.curves)
     last = diag.curves.groupby("graph", sort=False)["captured fraction"].last().to_list()
     figure(fig, data, "bootstrap_amg_capture", caption=f"With {boot.W.shape[1]} smooth vectors: "
