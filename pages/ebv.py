@@ -236,8 +236,15 @@ def dimension_sweep() -> None:
     fc = pd.DataFrame(runs["comparison"]).query("head == 'fc' and n_classes == 144")
     figure(*sweep_figure(sweep, fc, 144), "ebv_dim_sweep")
     best, worst = sweep.loc[sweep.accuracy.idxmax()], sweep.loc[sweep.accuracy.idxmin()]
-    st.markdown(f"Best here d = {best.d:.0f} ({best.accuracy:.3f}); lowest d = {worst.d:.0f} ({worst.accuracy:.3f}), "
-                f"where the EBVs' max |cos| is {worst.alpha:.3f}. The paper's N = 1000 sweep is in section 6.")
+    fc_mean = fc.accuracy.mean()
+    above = sweep[sweep.accuracy >= fc_mean].sort_values("d")
+    passing = (f"From d = {above.d.iloc[0]:.0f} on ({above.head_params.iloc[0]:,} parameters after the backbone, "
+               f"FC: {fc.head_params.iloc[0]:,}) the fixed head matches or beats the FC head's {fc_mean:.3f}."
+               if len(above) else f"No d here reaches the FC head's {fc_mean:.3f}.")
+    st.markdown(f"One seed per d (the FC line is the 3-seed mean). Best here d = {best.d:.0f} ({best.accuracy:.3f}); "
+                f"lowest d = {worst.d:.0f} ({worst.accuracy:.3f}), where the EBVs' max |cos| is {worst.alpha:.3f}. "
+                f"{passing} The paper's N = 1000 sweep is flat from d = 300 on and still "
+                "competitive at d = 100 (section 6); at N = 144 here accuracy keeps rising with d.")
 
 
 def adding_classes() -> None:
