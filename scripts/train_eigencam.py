@@ -1,7 +1,7 @@
 """Train and ship the two small CNNs of the Eigen-CAM page (seeded, resumable).
 
     nice -n 10 python scripts/train_eigencam.py              # both tasks
-    nice -n 10 python scripts/train_eigencam.py --task shapes --steps 600
+    nice -n 10 python scripts/train_eigencam.py --task shapes --steps 800
 
 * ``shapes``: core.eigencam.shapes scenes (3 classes on textured clutter, distractor with probability 0.5),
   a fresh batch of 64 every step (batch s is rendered with seed (seed, s), so a resumed run sees exactly the
@@ -12,7 +12,9 @@
 Every ``--every`` steps the model, the optimiser and the step go to ``--work`` (default /tmp/eigencam_train);
 rerunning the same command continues from there. At the end the held-out accuracy is measured, the weights
 are written and recorded in assets/MANIFEST.tsv, and assets/eigencam/training.json keeps the run's numbers.
-Measured (one thread, shared 2-core machine): shapes 600 steps about 4 min, mnist 400 steps about 1 min.
+Measured (one thread, CPU time on a shared 2-core machine): shapes 800 steps 200 CPU-s, held-out accuracy
+0.918 on 512 scenes (the loss sits near chance for the first ~200 steps); mnist 1,500 steps 39 CPU-s, 0.958
+on the 1,000 held-out digits.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ import manifest  # noqa: E402
 
 OUT = ROOT / "assets" / "eigencam"
 CONFIGS = {"shapes": model.SHAPES_CONFIG, "mnist": model.MNIST_CONFIG}
-DEFAULT_STEPS = {"shapes": 800, "mnist": 400}
+DEFAULT_STEPS = {"shapes": 800, "mnist": 1500}
 BATCH = 64
 HELD_OUT_SEED = 10_000      # shapes held-out scenes: render(n, HELD_OUT_SEED); training uses (seed, step)
 

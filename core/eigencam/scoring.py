@@ -46,4 +46,4 @@ def map_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = a.reshape(len(a), -1) - a.reshape(len(a), -1).mean(1, keepdims=True)
     b = b.reshape(len(b), -1) - b.reshape(len(b), -1).mean(1, keepdims=True)
     den = np.sqrt((a**2).sum(1) * (b**2).sum(1))
-    return np.where(den > 0, (a * b).sum(1) / np.maximum(den, 1e-300), 0.0)
+    return np.divide((a * b).sum(1), den, out=np.zeros(len(a)), where=den > 0)
