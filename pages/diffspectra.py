@@ -25,14 +25,11 @@ use_app_navigation()  # before anything renders (see ui/navigation.py)
 PAPER = by_slug("diffspectra")
 DEFAULT_MOLECULE = "O=C(O)C(F)F"   # difluoroacetic acid, a held-out molecule
 SOURCES = ("held-out molecule", "type a SMILES", "upload a spectrum")
-PAPER_TABLE = pd.DataFrame([
-    dict(source="paper v1 (canonical-SMILES match)", data="QM9S, DFT IR+Raman+UV, 10k test", model="39.6M, 1000 steps",
-         **{"acc@1": 0.1601, "acc@5": None, "acc@10": None, "acc@20": 0.9686}),
-    dict(source="paper v2 (InChIKey match, tautomer-canonical)", data="QM9S, DFT IR+Raman+UV, 10k test",
-         model="39.6M, 1000 steps", **{"acc@1": 0.4076, "acc@5": None, "acc@10": 0.9949, "acc@20": 0.9999}),
-    dict(source="paper v2, IR only", data="QM9S, DFT IR, 10k test", model="39.6M, 1000 steps",
-         **{"acc@1": 0.2590, "acc@5": None, "acc@10": 0.9445, "acc@20": 0.9972}),
-])
+PAPER_TABLE = pd.DataFrame([  # source, data, acc@1, acc@10, acc@20 (model: 39.6M parameters, 1000 steps)
+    ("paper v1 (canonical-SMILES match)", "QM9S, DFT IR+Raman+UV, 10k test", 0.1601, None, 0.9686),
+    ("paper v2 (InChIKey match, tautomer-canonical)", "QM9S, DFT IR+Raman+UV, 10k test", 0.4076, 0.9949, 0.9999),
+    ("paper v2, IR only", "QM9S, DFT IR, 10k test", 0.2590, 0.9445, 0.9972),
+], columns=["source", "data", "acc@1", "acc@10", "acc@20"]).assign(model="39.6M, 1000 steps")
 MEASURE = [
     Slider("scale", "frequency scale error (std)", 0.0, 0.03, 0.01, 0.005,
            help="A global factor N(1, std) on every frequency: anharmonicity and level-of-theory error."),
@@ -44,7 +41,11 @@ MEASURE = [
 GENERATE = [
     Choice("formula", "formula known (from a mass spectrum)", ("yes", "no"), "yes", radio=True,
            help="The paper's sampler is given the total atom count; the formula is a little more."),
-    Choice("samples", "candidates sampled", (10, 20, 40, 64), 20),
+    Choice("samples", "candidates sampled", (10, 20, 40, 64), 64,
+           help="Cost grows with the count: ~2 s for 20, ~4-5 s for 64 on one CPU thread (bench)."),
+    Choice("guidance", "spectrum guidance scale w", (0.0, 0.5, 1.0, 2.0, 3.0), 1.0,
+           help="Classifier-free guidance: logits = null + w x (spectrum - null). 0 ignores the spectrum, 1 is "
+                "plain conditional sampling, > 1 pushes harder. w != 1 calls the denoiser twice per step."),
     Choice("temperature", "sampling temperature", (0.3, 0.6, 0.8, 1.0, 1.2, 1.5), 1.0),
     Slider("seed", "seed", 0, 99, 0, 1),
 ]
@@ -68,7 +69,9 @@ TRY_THIS = """
 2. Type a SMILES that is **not** in the universe (e.g. `OCC(F)C#N`): library search cannot return it.
 3. Set **formula known = no**: every solver gets much worse, as in the table below.
 4. Raise the **frequency scale error** to 0.03 or the **noise** to 0.05 and watch library search degrade.
-5. Move the **temperature** from 0.3 to 1.5: fewer duplicates, more invalid graphs."""
+5. Move the **temperature** from 0.3 to 1.5: fewer duplicates, more invalid graphs.
+6. Set the **guidance scale** to 0: the generator no longer sees the spectrum (section 4 measures what that costs);
+   3 leans on it harder, at twice the cost per step."""
 DIFFERS = """
 * **Data**: QM9S (130k molecules, DFT B3LYP IR + Raman + UV-Vis) cannot be had offline. Here: 5,243 real
   molecules from data inside wheels (`chemicals`' PubChem table, RDKit's NCI file), split 80/5/15.
@@ -78,15 +81,19 @@ DIFFERS = """
   transfer to DFT or experimental spectra (project notes: MMFF vs GFN2-xTB spectra, median cosine 0.69).
 * **Queries**: always a different conformer plus a measurement model (sliders), never the library's own
   spectrum (that closed world gives ~98 % top-1 and proves nothing).
-* **Model**: discrete DiGress-style diffusion over heavy-atom graphs (50 steps, 0.48M parameters, 21 CPU
-  minutes), not JODO's continuous 2D+3D diffusion (1000 steps, 39.6M, 1M GPU iterations); no 3D
-  generation (the 3D view is a force-field conformer); SpecFormer-lite trained from scratch on IR only.
-* **Conditioning**: the formula (optional, its heavy atoms clamped by inpainting) instead of the total atom
-  count. Invalid samples are re-decoded under valence limits (both validities are reported), and candidates
-  are re-ranked by simulator agreement (generate-and-verify); the paper does neither.
-* **Training budget**: the generator trained for 21 CPU-minutes (3,000 steps of 128 molecules, ~90 epochs;
-  from step 950 on with the formula's atoms clamped, as the sampler uses them). It is far from converged
-  (only about a quarter of samples are valid before decoding), so its accuracy here is a floor, not a ceiling.
+* **Model**: discrete DiGress-style diffusion over heavy-atom graphs (50 steps, 0.57M parameters), not JODO's
+  continuous 2D+3D diffusion (1000 steps, 39.6M, 1M GPU iterations); no 3D generation (the 3D view is a
+  force-field conformer). The spectrum encoder is a SpecFormer-lite plus the retriever's contrastively
+  pre-trained spectrum tower (as MolSpectra pre-trains SpecFormer), IR only. Classifier-free guidance on
+  the spectrum is not in the paper; it is here to measure and steer how much the spectrum is used.
+* **Conditioning**: the formula (its heavy atoms clamped by inpainting) instead of the total atom count.
+  Without it, a spectrum -> formula classifier proposes the 4 likeliest training-split formulas and the
+  samples are split among them (the paper always gives the atom count). Invalid samples are re-decoded
+  under valence limits and candidates re-ranked by simulator agreement (generate-and-verify): the paper
+  does neither.
+* **Training budget**: 7,000 steps of 512 molecules (~850 epochs, 4.4 GPU-minutes on an H200; the previous
+  version had 21 CPU-minutes), with fresh simulated measurements every batch; still only about a third
+  of samples are valid before decoding, so its accuracy here is a floor, not a ceiling.
 * **Metric**: one criterion throughout: same constitution (first InChIKey block, stereo ignored)."""
 
 
@@ -147,7 +154,7 @@ def header() -> tuple[dict, dict, int]:
         "DiffSpectra instead **generates** the structure with a diffusion model conditioned on the spectra "
         "(SpecFormer's embedding added to the noise-level embedding), samples many candidates and reports "
         "Acc@K. Here the whole task runs on a CPU: 5,243 real small molecules (C/H/N/O/F, ≤ 9 heavy "
-        "atoms), a force-field IR simulator, two retrieval baselines, and a 0.48M-parameter spectrum-"
+        "atoms), a force-field IR simulator, two retrieval baselines, and a 0.57M-parameter spectrum-"
         "conditioned graph diffusion model, all measured on molecules they never saw.")
     explainers(shows=SHOWS, try_this=TRY_THIS, differs=DIFFERS)
     st.sidebar.subheader("Measurement (the query)")
@@ -244,11 +251,14 @@ def generating(q: dict, use_formula: str | None, g_values: dict, seed: int) -> N
                 "only the bonds are generated. A sample that breaks a valence rule is re-decoded from the "
                 "last step's bond probabilities under valence limits. Every unique valid candidate is then "
                 "re-simulated and ranked by how well its spectrum agrees with the query (generate-and-verify).")
-    key = (cache.digest(query.tobytes()), use_formula, g_values["samples"], g_values["temperature"], seed)
+    key = (cache.digest(query.tobytes()), use_formula, g_values["samples"], g_values["temperature"],
+           g_values["guidance"], seed)
     start = time.perf_counter()
     out = cached(GENERATIONS, key, lambda progress: generator.generate(
         query, g_values["samples"], use_formula, seed, g_values["temperature"], trajectory_every=1,
-        progress=progress, device=device), "Sampling 50 denoising steps...")
+        progress=progress, device=device, guidance=g_values["guidance"]), "Sampling 50 denoising steps...")
+    if out.proposals:
+        st.caption("No formula: sampled for " + ", ".join(f"{f} ({n}, p = {p:.2f})" for f, n, p in out.proposals))
     seconds = time.perf_counter() - start
     cols = st.columns(4)
     cols[0].metric("valid as sampled", f"{out.raw_validity:.0%}", help=f"{out.validity:.0%} after valence-"
@@ -291,7 +301,7 @@ def benchmark() -> None:
     table = results("heldout_results.csv")
     st.markdown(f"Every solver on measured queries of the held-out molecules (conformer 1, default measurement "
                 f"model). Retrieval: all {int(table['n_queries'].max())} held-out molecules; generator: a fixed "
-                f"random subset of {int(table['n_queries'].min())} (20 samples each). **Exact match = same "
+                f"random subset of {int(table['n_queries'].min())} (64 samples each). **Exact match = same "
                 "constitution** (first InChIKey block). 'Train-split library' holds no held-out molecule: "
                 "search then scores 0 by construction, the closed-world limit generation removes.")
     shown = table.assign(formula=table["formula"].map({True: "yes", False: "no"}))
@@ -301,10 +311,32 @@ def benchmark() -> None:
     st.dataframe(PAPER_TABLE, hide_index=True)
     fig, data = figs.acc_vs_k_figure(results("acc_vs_k.csv"))
     figure(fig, data, "diffspectra_acc_vs_k")
-    fig, data = figs.temperature_figure(results("temperature.csv"))
-    figure(fig, data, "diffspectra_temperature", caption="Generator with the formula, on a fixed held-out subset.")
-    fig, data = figs.training_figure(results("generator_log.csv"))
-    figure(fig, data, "diffspectra_training", caption="scripts/train_diffspectra.py; batch 256, EMA weights committed.")
+    ablation()
+    figure(*figs.training_figure(results("generator_log.csv")), "diffspectra_training",
+           caption="scripts/train_diffspectra.py --part generator2 (H200); shipped: the EMA with the lowest val loss.")
+
+
+def ablation() -> None:
+    """Does the spectrum do the work? The same sampler + re-ranking, fed other spectra (precomputed)."""
+    st.subheader("Does the spectrum do the work? (precomputed ablation)")
+    table = assets.csv("diffspectra", "ablation.csv", keep_default_na=False, dtype={"heavy_atoms": str})
+    table = table[(table.guidance == 1.0) & (table.steps == 50) & (table.temperature == 1.0)]
+    overall = table[table.heavy_atoms == "all"]
+    new = overall.model.iloc[-1]
+    rows = {(r["model"], r["spectrum"], str(r["formula"])): r for r in overall.to_dict("records")}
+    true, null, other, rand = (rows[(m, sp, "True")] for m, sp in ((new, "query spectrum"), (new, "null (zeros)"),
+                               (new, "another molecule's"), ("none", "random graphs, no model")))
+    st.markdown(
+        f"Candidates come from four sources, and **all are verified against the true query spectrum** by the "
+        f"same re-ranking ({true['n_queries']} held-out queries, {true['samples']} samples each). With the "
+        f"formula, {new} has the molecule in its top 10 for **{true['acc@10']:.0%}** of queries (Acc@1 "
+        f"{true['acc@1']:.0%}) when sampling from the query spectrum, {null['acc@10']:.0%} from the null "
+        f"spectrum, {other['acc@10']:.0%} from another molecule's and {rand['acc@10']:.0%} from random graphs "
+        f"on the formula's atoms: **the spectrum adds {100 * (true['acc@10'] - null['acc@10']):.0f} points over "
+        f"the null control** ({true['acc@10'] / max(null['acc@10'], 1e-9):.1f}x).")
+    st.dataframe(overall.drop(columns=["heavy_atoms", "guidance", "steps", "temperature"]), hide_index=True)
+    figure(*figs.ablation_figure(table, new), "diffspectra_ablation",
+           caption="scripts/make_diffspectra_metrics.py --part ablation; 4-5 heavy atoms: few queries, noisy.")
 
 
 measurement, g_values, seed = header()

@@ -132,7 +132,7 @@ def run_ablation(args) -> None:
 
 SPECTRUM_NAMES = {"true": "query spectrum", "null": "null (zeros)", "shuffled": "another molecule's",
                   "random": "random graphs, no model"}
-MODEL_NAMES = {"before": "v1 (3,000 CPU steps)", "after": "v2 (7,000 GPU steps)"}
+MODEL_NAMES = {"before": "v1 (3,000 CPU steps)", "v2mid": "v2 at 3,500 GPU steps", "after": "v2 (7,000 GPU steps)"}
 
 
 def assemble(inputs) -> None:

@@ -12,7 +12,8 @@ def test_defaults_render_every_section():
     assert any("IR spectrum (MMFF94" in t for t in titles)
     assert any("atoms settle, then bonds" in t for t in titles)
     assert any("Acc@K against K" in t for t in titles)
-    assert any("Sampling temperature" in t for t in titles)
+    assert any("by heavy-atom count" in t for t in titles)
+    assert any("adds" in m.value and "over the null control" in m.value for m in at.markdown)
     assert any("Top candidate in 3D" in t for t in titles)
     assert metric(at, "valid as sampled").endswith("%")
     # difluoroacetic acid, held out: the shipped generator finds it at #1 with seed 0, but that depends on
@@ -23,8 +24,9 @@ def test_defaults_render_every_section():
 
 
 def test_typed_smiles_outside_the_universe_and_without_formula():
-    at = open_page(PAGE, source="type a SMILES", formula="no", samples="10")
+    at = open_page(PAGE, source="type a SMILES", formula="no", samples="10", guidance="2.0")
     assert at.text_input(key="smiles").value == "OCC(F)C#N"
+    assert any("No formula: sampled for" in c.value for c in at.caption)
     assert any("Not in the universe" in c.value for c in at.caption)
     assert metric(at, "valid as sampled").endswith("%")
     at.slider(key="noise").set_value(0.04).run()
