@@ -92,7 +92,7 @@ DIFFERS = """
   under valence limits and candidates re-ranked by simulator agreement (generate-and-verify): the paper
   does neither.
 * **Training budget**: 7,000 steps of 512 molecules (~850 epochs, 4.4 GPU-minutes on an H200; the previous
-  version had 21 CPU-minutes), with fresh simulated measurements every batch; still only about a third
+  version had 21 CPU-minutes), with fresh simulated measurements every batch; still under a third
   of samples are valid before decoding, so its accuracy here is a floor, not a ceiling.
 * **Metric**: one criterion throughout: same constitution (first InChIKey block, stereo ignored)."""
 

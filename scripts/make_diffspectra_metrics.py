@@ -92,8 +92,9 @@ def run_ablation(args) -> None:
         plan += [("random", f, len(rows), {}) for f in (True, False)]
     if args.sweeps:
         n = min(args.sweep_queries, len(rows))
-        plan += [("true", True, n, dict(guidance=g)) for g in (0.0, 2.0, 3.0)]
-        plan += [("true", True, n, dict(steps=25)), ("true", True, n, dict(temperature=0.6))]
+        plan += [("true", True, n, dict(guidance=g)) for g in args.sweep_guidance]
+        plan += [("true", True, n, dict(steps=k)) for k in args.sweep_steps]
+        plan += [("true", True, n, dict(temperature=t)) for t in args.sweep_temperature]
     table, skipped = [], []
     for cond, with_formula, n, knobs in plan:
         name = f"{cond}/{'formula' if with_formula else 'no formula'}/{knobs or 'default'}"
@@ -183,6 +184,9 @@ def main() -> None:
     parser.add_argument("--random", action="store_true", help="also the random-graph rows (model-free)")
     parser.add_argument("--sweeps", action="store_true")
     parser.add_argument("--sweep-queries", type=int, default=150)
+    parser.add_argument("--sweep-guidance", type=float, nargs="*", default=[0.0, 2.0, 3.0])
+    parser.add_argument("--sweep-steps", type=int, nargs="*", default=[25])
+    parser.add_argument("--sweep-temperature", type=float, nargs="*", default=[0.6])
     parser.add_argument("--deadline", type=float, default=0.0, help="seconds; later conditions are skipped")
     parser.add_argument("--only", default="", help="comma-separated conditions, e.g. 'null/no formula,random/formula'")
     args = parser.parse_args()

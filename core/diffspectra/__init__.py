@@ -11,8 +11,11 @@ JODO-style diffusion model conditioned on SpecFormer (Sec. 3.2-3.4), and reports
 * ``library``     baselines: cosine library search and a CLIP-style contrastive retriever;
 * ``diffusion``   the paper's idea: a spectrum-conditioned discrete graph diffusion model (DiGress-style
                   dense graph transformer + a SpecFormer-lite patch encoder);
-* ``generator``   sampling, decoding and generate-and-verify re-ranking by the simulator;
-* ``evaluate``    Acc@K, validity, uniqueness and Tanimoto on the held-out split.
+* ``formula_head`` spectrum -> formula proposals, for generation without a formula (version 2);
+* ``generator``   sampling (with classifier-free guidance on the spectrum), decoding and generate-and-verify
+                  re-ranking by the simulator;
+* ``evaluate``    Acc@K, validity, uniqueness and Tanimoto on the held-out split;
+* ``ablation``    the controls that measure whether the spectrum does the work (null, shuffled, random).
 
 Core API: ``simulate_ir(smiles, seed=0)``, ``library_search(spectrum, k, formula=None)``,
 ``elucidate(spectrum, k, formula=None, seed=0)``.
