@@ -236,7 +236,7 @@ def tempbalance_section(table: pd.DataFrame) -> None:
         return out
     live = jobs.on_request(jobs.store("farms.tempbalance", max_entries=8), (lo, hi), compute,
                            "Training plain, TB (full ESD) and TB (FARMS)...",
-                           f"Train the three runs live (seed 0, lr ratios {lo:g} / {hi:g}, about 15 s)")
+                           f"Train the three runs live (seed 0, lr ratios {lo:g} / {hi:g}, about 15 CPU-seconds)")
     if live is not None:
         figure(*training_figure({k: v["history"] for k, v in live.items()}), "farms_training")
         st.markdown(" · ".join(f"{k}: **{v['test_acc']:.2%}**" for k, v in live.items()))

@@ -51,7 +51,7 @@ def test_changed_controls_recompute():
     at.slider(key="sparsity").set_value(0.8).run()
     assert not at.exception and not at.error
     assert "Student-t(2)" in " ".join(m.value for m in at.markdown)
-    assert any("1 windows of 16 x 16" in t for t in chart_titles(at))
+    assert any("1 window of 16 x 16" in t for t in chart_titles(at))
     assert any("to 80% of its weights" in m.value for m in at.markdown)
 
 

@@ -37,13 +37,13 @@ def _log_hist(eigs: np.ndarray, bins: np.ndarray) -> np.ndarray:
 
 def esd_figure(full: np.ndarray, pooled: np.ndarray, full_shape, window_shape, sigma2: float):
     """Two panels: the full matrix's ESD and the pooled window ESD, each with its Marchenko-Pastur density."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(
-        f"full matrix {full_shape[0]} x {full_shape[1]}: {full.size} eigenvalues",
-        f"FARMS windows {window_shape[0]} x {window_shape[1]}, pooled: {pooled.size} eigenvalues"))
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
+        f"full {full_shape[0]} x {full_shape[1]}: {full.size} eigenvalues",
+        f"windows {window_shape[0]} x {window_shape[1]}, pooled: {pooled.size} eigenvalues"))
     frames = []
     for col, (eigs, (n, m), name) in enumerate(((full, full_shape, "full"), (pooled, window_shape, "pooled")), 1):
         eigs = eigs[eigs > 0]
-        bins = np.linspace(np.log10(eigs.min()), np.log10(eigs.max()), 61)
+        bins = np.linspace(np.log10(eigs.min()), np.log10(eigs.max()), int(np.clip(np.sqrt(eigs.size) * 2, 15, 60)) + 1)
         centres = (bins[1:] + bins[:-1]) / 2
         hist = _log_hist(eigs, bins)
         x = 10 ** centres
@@ -54,7 +54,8 @@ def esd_figure(full: np.ndarray, pooled: np.ndarray, full_shape, window_shape, s
                         name="Marchenko-Pastur (same entry variance)", showlegend=col == 1, row=1, col=col)
         frames.append(pd.DataFrame({"panel": name, "log10_lambda": centres, "esd_density": hist, "mp_density": mp}))
     fig.update_layout(title="ESD of the full matrix vs the pooled FARMS windows (log10 eigenvalue axis)",
-                      height=380, bargap=0, hovermode="closest")
+                      height=420, bargap=0, hovermode="closest", margin=dict(t=90),
+                      legend=dict(y=-0.2, x=0, xanchor="left", yanchor="top"))
     fig.update_xaxes(title_text="log10 eigenvalue of W^T W")
     fig.update_yaxes(title_text="density", col=1)
     return fig, pd.concat(frames, ignore_index=True)
@@ -69,12 +70,15 @@ def grid_figure(W: np.ndarray, grid, max_cells: int = 40_000):
     lim = float(np.quantile(np.abs(z), 0.99)) or 1.0
     fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, colorscale="RdBu", zmin=-lim, zmax=lim, showscale=False,
                                hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>"))
-    for r, c in grid.corners:
+    for i, (r, c) in enumerate(grid.corners):  # every window outlined; the first one drawn bold
         fig.add_shape(type="rect", x0=c - 0.5, x1=c + grid.cols - 0.5, y0=r - 0.5, y1=r + grid.rows - 0.5,
-                      line=dict(color=ACCENT, width=1), fillcolor="rgba(247,103,7,0.04)")
-    fig.update_layout(title=f"{len(grid.corners)} windows of {grid.rows} x {grid.cols} over the {n} x {m} matrix",
-                      height=max(320, min(700, 320 * n / max(m, 1) ** 0.5 / 16)), hovermode="closest",
-                      yaxis=dict(autorange="reversed", title="row", scaleanchor="x"), xaxis_title="column")
+                      line=dict(color=ACCENT if i else "#212529", width=3 if i == 0 else 1),
+                      opacity=1.0 if i == 0 else 0.5)
+    k = len(grid.corners)
+    fig.update_layout(title=f"{k} window{'s' if k > 1 else ''} of {grid.rows} x {grid.cols} over the {n} x {m} matrix "
+                            "(first window in black)", height=520, hovermode="closest",
+                      yaxis=dict(autorange="reversed", title="row", scaleanchor="x", constrain="domain"),
+                      xaxis=dict(title="column", constrain="domain"))
     data = pd.DataFrame([{"window": i, "row_start": r, "col_start": c, "rows": grid.rows, "cols": grid.cols}
                          for i, (r, c) in enumerate(grid.corners)])
     return fig, data

@@ -33,9 +33,9 @@ from core.farms.spectrum import DTYPE, esd, farms_esd, window_grid
 CONV_NORM = 0.5
 EIGS_THRESH = 5
 PAPER_ROWS, PAPER_OPS = 100, 9            # FARMS CV runs: num_row_samples 100, Q 1.0, sampling_ops_per_dim 9
-MAX_UPLOAD_BYTES = 200 * 2**20            # a ResNet-18 state dict is ~45 MB in float32
+MAX_UPLOAD_BYTES = 50 * 2**20             # the app's maxUploadSize; a ResNet-18 state dict is ~43 MB
 MAX_PARAMETERS = 60_000_000               # all analysed weights together (ResNet-50: 25M)
-MAX_DIM = 8192                            # one matrix side; bigger SVDs take minutes on a shared CPU
+MAX_DIM = 4096                            # one matrix side; bigger SVDs take minutes on a shared CPU
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")
 
 
