@@ -162,7 +162,8 @@ def sweep_figure(frame: pd.DataFrame, parameter: str, current: float, score: str
     fig.add_vline(x=current, line=dict(color=MUTED, dash="dash", width=1))
     against = " against the planted blocks" if score != "modularity" else " of the original graph"
     fig.update_layout(title=f"{score}{against} as {parameter} varies (one SBM per value)",
-                      height=420, xaxis_title=parameter, yaxis=dict(title=score, range=[min(0, float(data[score].min())), 1.02]),
+                      height=420, xaxis_title=parameter,
+                      yaxis=dict(title=score, range=[min(0, float(data[score].min())), 1.02]),
                       legend=dict(orientation="h", y=-0.2, x=0, xanchor="left", yanchor="top"))
     return fig, data
 

@@ -25,7 +25,8 @@ from core.bootstrap_amg.bootstrap import bootstrap
 from core.bootstrap_amg.embed import block_features, kmeans, row_normalise, spectral_coordinates
 from core.bootstrap_amg.graphs import GraphError, attributed_sbm, laplacian
 
-__all__ = ["attributed_sbm", "smooth_vectors", "cluster", "embedding_of", "coordinates", "features", "GraphError", "METHODS", "EMBEDDINGS",
+__all__ = ["attributed_sbm", "smooth_vectors", "cluster", "embedding_of", "coordinates", "features", "GraphError",
+           "METHODS", "EMBEDDINGS",
            "N_VECTORS"]
 
 METHODS = ("bootstrap", "eigsh")

@@ -91,7 +91,8 @@ def compare(n: int = 10_000, n_vectors: int = 9, seed: int = 0, solvers=SOLVERS,
             else:
                 quality = captured_fraction(np.linalg.qr(out["U"])[0], modes)
             rows.append({"graph": name, "nodes": A.shape[0], "edges": int(A.nnz // 2), "solver": LABELS[solver],
-                         "seconds": out["seconds"], "cpu seconds": out["cpu seconds"], "quality": quality, "measure": measure,
+                         "seconds": out["seconds"], "cpu seconds": out["cpu seconds"], "quality": quality,
+                         "measure": measure,
                          "operator complexity": out["operator complexity"],
                          "iterations / hierarchies": out["iterations / hierarchies"]})
             done += 1

@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import connected_components
 from core.bootstrap_amg import coordinates, features
 from core.bootstrap_amg.augment import as_columns
 from core.bootstrap_amg.bootstrap import Bootstrap, bootstrap
-from core.bootstrap_amg.embed import kmeans, normalised_adjacency, spectral_coordinates
+from core.bootstrap_amg.embed import kmeans, spectral_coordinates
 from core.bootstrap_amg.graphs import AttributedGraph, grid, laplacian, sbm_graph
 from core.bootstrap_amg.speed import grid_modes
 from core.bootstrap_amg.scores import ari, captured_fraction, entropy, lowest_eigenvectors, modularity, nmi
@@ -150,11 +150,5 @@ def components(A) -> int:
     return int(connected_components(A, directed=False)[0])
 
 
-def degree_spread(A) -> float:
-    """Coefficient of variation of the degrees (0 on a regular graph)."""
-    d = np.asarray(A.sum(axis=1)).ravel()
-    return float(d.std() / d.mean()) if d.mean() > 0 else 0.0
-
-
 __all__ = ["METHODS", "ATTRIBUTE", "capture_curve", "localisation", "score_table", "sweep", "SWEEPS",
-           "degree_spread", "normalised_adjacency", "diagnostics", "Diagnostics", "components"]
+           "diagnostics", "Diagnostics", "components"]
