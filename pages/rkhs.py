@@ -83,12 +83,14 @@ DIFFERS = """
 
 @cache.data(max_entries=32)  # m <= 10: one 1024 x 1024 kernel (8 MB) and its spectrum
 def kernel_view(m, alpha):
-    return kernel.masking_kernel(m, alpha), kernel.operator_spectrum(m, alpha), kernel.staircase_expanded(m, alpha)
+    K, W = kernel.masking_kernel(m, alpha), hypercube.walsh(m)
+    residual = np.abs(K @ W / 2 ** m - W * kernel.staircase_expanded(m, alpha)).max()   # K chi_S = lambda_S chi_S
+    return K, kernel.operator_spectrum(m, alpha), kernel.staircase_expanded(m, alpha), residual
 
 
 @cache.data(max_entries=32)  # a few hundred floats
-def trained_encoder(m, alpha, seed):
-    return encoder.train_encoder(m=m, alpha=alpha, seed=seed)
+def trained_encoder(m, alpha, seed, steps):
+    return encoder.train_encoder(m=m, alpha=alpha, seed=seed, steps=steps)
 
 
 @cache.data(max_entries=32)  # ten floats per (m, d, alpha)
@@ -145,7 +147,7 @@ def augmentation_kernel(v: dict) -> None:
     st.header("1 · The augmentation is a kernel")
     m, alpha = v["m"], v["alpha"]
     start = time.perf_counter()
-    K, computed, stairs = kernel_view(m, alpha)
+    K, computed, stairs, residual = kernel_view(m, alpha)
     if m <= 4:
         figure(*graph_figure(augmentation.augmentation_graph(m, alpha)), "rkhs_graph",
                caption="Each string connects to the 2^m views that mask some of its bits, with weight p(a|x) = "
@@ -162,7 +164,9 @@ def augmentation_kernel(v: dict) -> None:
         figure(*spectrum_figure(computed, stairs, alpha), "rkhs_spectrum",
                caption="Eigenfunctions: the Walsh characters chi_S(x) = prod_{j in S} (2 x_j - 1), eigenvalue "
                        "(1 - alpha)^|S| with multiplicity C(m, |S|). Low degree = top of the spectrum.")
-    cols = st.columns(3)
+    cols = st.columns(4)
+    cols[3].metric("max |K chi_S / 2^m - lambda_S chi_S|", f"{residual:.1e}", help="The Walsh characters are the "
+                   "eigenfunctions: each one, pushed through the integral operator, comes back scaled.")
     cols[0].metric("kappa^2 = max K_X(x, x)", f"{K.diagonal().max():.4g}", help="(2 - alpha)^m in closed form.")
     cols[1].metric("sum of eigenvalues", f"{computed.sum():.4g}", help="= kappa^2 here: K_X(x, x) is constant.")
     cols[2].metric("max |computed - staircase|", f"{np.abs(computed - stairs).max():.1e}")
@@ -176,7 +180,10 @@ def pretraining(v: dict) -> None:
         why = ("with one bit, d = 1 + m = 2 would be the whole space." if m == 2 else
                f"its span is measured on all {3 ** m:,} masked views, which grow as 3^m.")
         st.info(f"The encoder trains at m = {m}: {why}")
-    run = trained_encoder(m, alpha, v["seed"])
+    steps = controls([Choice("steps", "encoder training steps", (400, 1000, 2000), encoder.DEFAULT_STEPS,
+                             help="More steps help at strong masking, where the eigengap is small.")],
+                     where=st)["steps"]
+    run = trained_encoder(m, alpha, v["seed"], steps)
     st.markdown(
         f"A 2-layer MLP f reads a masked view (kept bit -> +-1, mask -> 0) and outputs d = {run.d} numbers. It "
         f"trains for {run.steps[-1]} steps on batches of 128 sampled pairs with the spectral contrastive loss "

@@ -20,6 +20,7 @@ def test_defaults_show_the_kernel_the_encoder_and_the_sweet_spot():
         assert any(expected in t for t in titles), (expected, titles)
     assert abs(float(metric(at, "kappa^2 = max K_X(x, x)")) / 1.5 ** 4 - 1) < 1e-3    # (2 - alpha)^m, m = 4
     assert float(metric(at, "max |computed - staircase|")) < 1e-12
+    assert float(metric(at, "max |K chi_S / 2^m - lambda_S chi_S|")) < 1e-12   # Walsh = eigenfunctions
     words = text(at)
     assert "every principal angle is below 5 degrees from step" in words and "Ky-Fan trace ends at" in words
     assert "A sweet spot strictly inside the range" in words and "lowest at **alpha = 0.9**" in words
@@ -44,8 +45,10 @@ def test_changed_controls_recompute_and_a_bad_target_says_so():
 
 
 def test_query_params_set_the_controls():
-    at = open_page(PAGE, m="3", alpha="0.8", n_aug="10000", n="200")
+    at = open_page(PAGE, m="3", alpha="0.8", n_aug="10000", n="200", steps="1000")
     assert at.slider(key="m").value == 3 and at.slider(key="alpha").value == 0.8
+    assert at.select_slider(key="steps").value == 1000 and "Spectral contrastive pretraining, m = 3" in " ".join(
+        chart_titles(at))
     assert at.select_slider(key="n_aug").value == 10_000 and at.slider(key="n").value == 200
     assert any("8 strings, 27 masked views" in t for t in chart_titles(at))
     assert "At m = 3, alpha = 0.8" in text(at)
