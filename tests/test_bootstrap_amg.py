@@ -123,3 +123,16 @@ def test_official_restarts_keep_the_most_modular_partition():
     official = cluster(A, None, 3, method="eigsh", embedding="rows", restarts="modularity")
     assert official.shape == (600,) and nmi(labels, official) > 0.8
     assert modularity_fast(A, official) >= modularity_fast(A, cluster(A, None, 3, "eigsh", "rows")) - 0.01
+
+
+def test_core_calls_leave_the_global_numpy_rng_alone_and_repeat_exactly():
+    from core.bootstrap_amg.scores import lowest_eigenvectors
+    A, _, attrs = attributed_sbm(800, 4, 10, 0.1, 0.6, seed=0)
+    np.random.seed(7)
+    before = np.random.get_state()
+    first = lowest_eigenvectors(laplacian(A), 4)[0]
+    labels = cluster(A, attrs, 4, method="bootstrap", embedding="rows")
+    after = np.random.get_state()
+    assert np.array_equal(after[1], before[1]) and after[2] == before[2]   # pyamg's SA setup ran on a fork
+    assert np.array_equal(first, lowest_eigenvectors(laplacian(A), 4)[0])
+    assert np.array_equal(labels, cluster(A, attrs, 4, method="bootstrap", embedding="rows"))

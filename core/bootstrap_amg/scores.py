@@ -10,6 +10,8 @@ import scipy.sparse as sp
 from pyamg import smoothed_aggregation_solver
 from scipy.linalg import eigh, subspace_angles
 from scipy.sparse.linalg import lobpcg
+
+from core.bootstrap_amg.pyamg_rng import forked_numpy_rng
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 
@@ -57,7 +59,8 @@ def lowest_eigenvectors(L, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     n = L.shape[0]
     if n <= 600:
         return eigh(L.toarray(), subset_by_index=[0, k - 1])
-    ml = smoothed_aggregation_solver(sp.csr_array(L + 1e-5 * sp.eye_array(n, format="csr")))
+    with forked_numpy_rng(seed):   # pyamg's SA setup draws from numpy's global RNG
+        ml = smoothed_aggregation_solver(sp.csr_array(L + 1e-5 * sp.eye_array(n, format="csr")))
     X = np.random.default_rng(seed).standard_normal((n, k + 2))
     X[:, 0] = 1.0
     vals, vecs = lobpcg(L, X, M=ml.aspreconditioner(), tol=1e-8, largest=False, maxiter=500)

@@ -27,6 +27,7 @@ from scipy.sparse.linalg import lobpcg
 from core.bootstrap_amg.bootstrap import bootstrap
 from core.bootstrap_amg.embed import kmeans, row_normalise, spectral_coordinates
 from core.bootstrap_amg.graphs import attributed_sbm, grid, laplacian
+from core.bootstrap_amg.pyamg_rng import forked_numpy_rng
 from core.bootstrap_amg.scores import captured_fraction, nmi
 
 K = 4                     # eigenvectors / clusters (4 blocks; the grid's 4 lowest modes close a degenerate pair)
@@ -52,7 +53,8 @@ def sa_lobpcg(A, k: int, seed: int = 0) -> tuple[np.ndarray, float, int]:
     """(vectors, operator complexity, LOBPCG iterations) as in scikit-learn's amg spectral embedding."""
     L, dd = csgraph_laplacian(sp.csr_array(A, dtype=float), normed=True, return_diag=True)
     L = sp.csr_array(L)
-    ml = smoothed_aggregation_solver(sp.csr_array(L + 1e-5 * sp.eye_array(L.shape[0], format="csr")))
+    with forked_numpy_rng(seed):   # pyamg's SA setup draws from numpy's global RNG
+        ml = smoothed_aggregation_solver(sp.csr_array(L + 1e-5 * sp.eye_array(L.shape[0], format="csr")))
     X = np.random.default_rng(seed).standard_normal((L.shape[0], k + 1))
     X[:, 0] = dd.ravel()
     _, vecs, history = lobpcg(L, X, M=ml.aspreconditioner(), tol=1e-5, largest=False, maxiter=200,
