@@ -59,7 +59,7 @@ TRY_THIS = """
 1. Section 1 at m = 3: hover the graph; push **alpha** up and watch the off-diagonal of K_X fill in and the
    staircase flatten to 1 and (1 - alpha)^s.
 2. Section 2 with **alpha = 0.8**: the gap 1 - alpha vs (1 - alpha)^2 is small next to 1; does the encoder
-   still reach 5 degrees in 400 steps? Try another **seed**.
+   still reach 5 degrees in 400 steps? Try another **seed**, then 1000 or 2000 **steps**.
 3. Section 3 with **n = 400**: the estimation error shrinks and the sweet spot moves to weaker masking (more
    labels can afford a larger kappa). Set **w_high = 0**: strong masking costs less without the degree-4 term.
 4. Section 3, the d curve: the probe's error spikes near **d = n** (least squares interpolates) and falls again.

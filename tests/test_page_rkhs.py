@@ -38,6 +38,8 @@ def test_changed_controls_recompute_and_a_bad_target_says_so():
     assert abs(float(metric(at, "kappa^2 = max K_X(x, x)")) / 1.5 ** 7 - 1) < 1e-3
     at.slider(key="n").set_value(400).run()
     assert not at.exception and "lowest at **alpha = 0.8**" in text(at)          # more labels: afford more kappa
+    at.slider(key="w_high").set_value(0.0).run()                                # the target is part of the cache key
+    assert not at.exception and "lowest at **alpha = 0.9**" in text(at)
     at.select_slider(key="m_task").set_value(6).run()                           # degree 10 > m = 6 below
     at.slider(key="k_high").set_value(8).run()
     assert any("cannot be built" in e.value and "degree" in e.value for e in at.error)
