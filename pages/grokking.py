@@ -11,7 +11,7 @@ from core import grokking as gk
 from core.registry import by_slug
 from ui import cache
 from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header
-from ui.grokking_figures import loss_figure, mechanism_figure, phase_figure, sweep_figure
+from ui.grokking_figures import alpha_figure, loss_figure, mechanism_figure, phase_figure, sweep_figure
 from ui.jobs import cached, on_request, store
 from ui.navigation import use_app_navigation
 
@@ -28,9 +28,9 @@ SETTING = Choice("setting", "Setting", ("Teaching", "Paper"), "Teaching", radio=
                  help="Teaching: seconds on a CPU. Paper: the paper's Fig. 1 setting, D 100, P 550, "
                       "lr = N/alpha^2, 100k steps (minutes); it sets D, P/D, lr and steps.")
 CONTROLS = [
-    Choice("alpha", "alpha: output scale (laziness)", (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0), 1.0,
+    Choice("alpha", "alpha: output scale (laziness)", (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0), 2.0,
            help="Large alpha = lazy: the network behaves like its linearisation for longer."),
-    Choice("eps", "eps: kernel-target alignment", (0.005, 0.01, 0.02, 0.05, 0.1, 0.2), 0.02,
+    Choice("eps", "eps: kernel-target alignment", (0.005, 0.01, 0.02, 0.05, 0.1, 0.2), 0.1,
            help="Weight of the quadratic part of phi. Small eps = the initial NTK barely sees the target."),
     Choice("p_ratio", "P / D: training points per dimension", (1.0, 2.0, 3.0, 4.0, 5.5, 8.0, 12.0, 20.0, 30.0), 5.5),
     Choice("D", "D: input dimension", (30, 40, 50, 60, 80), 50),
@@ -43,6 +43,8 @@ CONTROLS = [
 
 RUNS = store("grokking.runs", max_entries=24)           # a 5k-step run is ~0.2 MB, a 100k-step one ~5 MB
 SWEEPS = store("grokking.sweeps", max_entries=8)
+ALPHAS = store("grokking.alpha_sweeps", max_entries=8)
+OVERLAY_ALPHAS = (0.5, 1.0, 2.0, 4.0)
 PHASES = store("grokking.phase_diagrams", max_entries=8)
 
 SHOWS = """
@@ -58,10 +60,13 @@ SHOWS = """
 * Because phi is quadratic and the readouts are fixed, everything depends on W only through
   w_bar = mean(w_i) and M = W^T W / N; GD is closed in these statistics, which is what runs here."""
 TRY_THIS = """
-1. Defaults: train loss is below 0.1 by step ~180; the test loss waits and gets there ~4x later. Note the test loss
-   *rising* at first, exactly with the grey lazy curve.
+1. Defaults (alpha 2, eps 0.1): compare the grey lazy train curve with the blue test curve: the linearised
+   network fits the training set while its test loss stays at the kernel level; read the sentence under the
+   metrics for this run's steps.
 2. **alpha = 0.25**: the delay nearly vanishes (rich from the start). **alpha = 4**: a long plateau.
-3. **eps = 0.1**: the initial kernel is better aligned with the target: faster, smaller bump.
+   Section 2 overlays several alpha at once (the paper's Fig. 3a).
+3. **eps = 0.02**: the initial kernel is less aligned with the target: the linearised model no longer fits
+   the training set within 5k steps, so the network's own fit already happens in the rich regime.
 4. **P / D = 1** (with lr_scale 10: fewer points lower the stability limit): the training set is
    fitted, the test loss never falls. **P / D = 30** (with D = 40): above the kernel threshold
    D(D+3)/2, the lazy model generalises too and the delay shrinks.
@@ -79,7 +84,12 @@ DIFFERS = """
 * **Phase diagram**: 8 x 8 of the paper's 14 x 14 grid, at D = 50 and 10k steps instead of D = 100
   and 110k, with the paper's stopping rule (both losses flat to 1e-5 over 5 steps); cells whose test
   loss never crosses 0.1 are left blank.
-* **Not built**: the modular-arithmetic, MNIST, transformer and student-teacher extensions (below)."""
+* **Not built**: Fig. 3(b) (the initial weight scale sigma acting like alpha; here only alpha is swept),
+  Fig. 5 (labels set to the k-th eigenvector of the NTK Gram matrix: only mid-spectrum k grok), Fig. 12 (the
+  loss decomposition with trained readouts; the readouts are fixed here, Fig. 4's setting), and the
+  modular-arithmetic, MNIST, transformer and student-teacher extensions (below).
+* **Defaults**: eps = 0.1 and alpha = 2, where the linearised model visibly fits the training set before the
+  network generalises; at eps = 0.02 it does not fit within the run (see Try this #3)."""
 
 
 @cache.data(max_entries=64)  # one float per (eps, P, D, N, seed)
@@ -156,6 +166,28 @@ def run_metrics(run, s: dict) -> None:
                    "with the initial NTK: the best the lazy model can reach.")
 
 
+def what_this_run_shows(run) -> str:
+    """The lazy-to-rich story, stated from this run's numbers (including when it does not hold)."""
+    n = gk.lazy_then_rich(run)
+    when = lambda t: f"step {t:.0f}" if np.isfinite(t) else f"never within {n['steps']:,} steps"  # noqa: E731
+    text = (f"**What this run shows.** The network's train loss is below {run.threshold:g} at {when(n['t_train'])}; "
+            f"its test loss is then {n['test_at_fit']:.2f} (the linearised network's: {n['lazy_test_at_fit']:.2f}). ")
+    if np.isfinite(n["lazy_fit"]):
+        text += (f"The linearised network, trained by the same GD, fits the training set too (train below "
+                 f"{run.threshold:g} at step {n['lazy_fit']:.0f}) while its test loss stays at {n['lazy_test_end']:.2f}, "
+                 f"the kernel-regression level {n['kernel_loss']:.2f}: a fit with the initial, wrong features. ")
+    else:
+        text += (f"The linearised network does not fit the training set within {n['steps']:,} steps (its train loss "
+                 f"ends at {n['lazy_train_end']:.2f}), so here the network's own fit already happens in the rich "
+                 "regime, not lazily. ")
+    text += f"The network's test loss falls below {run.threshold:g} at {when(n['t_test'])}"
+    if n["lazy_fits_first"]:
+        return text + ": after the lazy fit, once it has left the kernel regime and learned the feature."
+    return text + ("." if not np.isfinite(n["lazy_fit"]) else
+                   ", before the linearised network has even fitted: at this setting the network leaves the lazy "
+                   "regime before a lazy fit could happen.")
+
+
 def train_loss_first(s: dict) -> None:
     st.header("1 · Train loss first, test loss later")
     start = time.perf_counter()
@@ -165,18 +197,43 @@ def train_loss_first(s: dict) -> None:
         return
     run, (loss_fig, loss_data), (mechanism_fig, mechanism_data) = result
     run_metrics(run, s)
+    if not run.diverged:
+        st.markdown(what_this_run_shows(run))
     figure(loss_fig, loss_data, "grokking_losses", caption="Blue: the network. Grey: the same network linearised at "
            "its initialisation, trained by the same GD. Dashed: kernel regression with the initial NTK.")
     st.markdown("**Why it happens.** The test loss is exactly the sum of three terms of the statistics "
                 "(Q = (alpha eps (M - M0) - beta beta^T)/2). The misalignment term stays high while the "
                 "network fits the data with its initial features, and falls once M turns towards beta "
                 "beta^T: the NTK's alignment with the target rises at the same time, and the weights grow.")
-    figure(mechanism_fig, mechanism_data, "grokking_mechanism")
+    a = gk.alignment_change(run)
+    figure(mechanism_fig, mechanism_data, "grokking_mechanism", caption=(
+        f"The alignment (right, axis from 0) moves from {a['start']:.3f} to {a['end']:.3f}, an absolute change of "
+        f"{a['change']:+.3f}; the ideal rich solution (M - M0 = beta beta^T / (alpha eps), the target exactly) has "
+        f"{a['ideal']:.3f}, so the run covers {a['fraction']:.0%} of the way there. Kernel-target alignment is small "
+        "in absolute terms for this quadratic target even at the solution.") if np.isfinite(a["end"]) else None)
     compute_note(run.params["device"], run.params["dtype"], seconds)
 
 
+def alpha_overlay(s: dict) -> None:
+    st.header("2 · Lazier takes longer: several alpha at once")
+    st.markdown(f"The paper's Fig. 3(a): the same data and initialisation, eps = {s['eps']:g}, trained at alpha = "
+                f"{', '.join(f'{a:g}' for a in OVERLAY_ALPHAS)} (lr = lr_scale N / alpha^2 each, so all share one "
+                "lazy limit), as one batched run.")
+    params = (OVERLAY_ALPHAS, s["eps"], s["P"], s["D"], s["N"], s["lr"], s["seed"])
+    sweep = on_request(ALPHAS, params, lambda progress: gk.alpha_sweep(
+        OVERLAY_ALPHAS, eps=s["eps"], P=s["P"], D=s["D"], N=s["N"], lr_scale=s["lr"], steps=5000, seed=s["seed"],
+        progress=progress), "Training one network per alpha...", "Overlay several alpha (about 10-30 s)")
+    if sweep is None:
+        return
+    fig, data = alpha_figure(sweep)
+    delays = ", ".join(f"alpha {a:g}: {d:.0f}" if np.isfinite(d) else f"alpha {a:g}: test never < 0.1"
+                       for a, d in zip(sweep.alphas, sweep.amount))
+    figure(fig, data, "grokking_alpha_overlay", caption=f"5000 GD steps, lr_scale = {s['lr']:g}. Grokking delay "
+           f"(steps from train < 0.1 to test < 0.1): {delays}.")
+
+
 def goldilocks(s: dict) -> None:
-    st.header("2 · Goldilocks: how much data?")
+    st.header("3 · Goldilocks: how much data?")
     st.markdown(f"At D = {SWEEP_D}, with the sidebar's alpha and eps, one run per P. Too little data "
                 "(P ~ D) and the network never generalises; above the kernel threshold D(D+3)/2 the initial "
                 "kernel already generalises, train and test fall together, and the delay shrinks. "
@@ -190,7 +247,7 @@ def goldilocks(s: dict) -> None:
 
 
 def phase_diagram(s: dict) -> None:
-    st.header("3 · Phase diagram: laziness against alignment")
+    st.header("4 · Phase diagram: laziness against alignment")
     st.markdown("The paper's Fig. 3(e): the amount of grokking over an alpha x eps grid. All 64 runs train "
                 "together as one batched tensor program (the grid is the batch dimension), D = 50, P = 275.")
     phase = on_request(PHASES, s["seed"], lambda progress: gk.phase_diagram(
@@ -198,12 +255,27 @@ def phase_diagram(s: dict) -> None:
         "Training 64 networks at once...", "Compute the 8 x 8 phase diagram (about 20-40 s)")
     if phase is not None:
         fig, data = phase_figure(phase)
-        figure(fig, data, "grokking_phase_diagram", caption="Blank cells: the test loss never fell below 0.1 "
-               "within 10k steps; with large alpha x eps the network fits the training set lazily and stalls.")
+        figure(fig, data, "grokking_phase_diagram", caption=blank_caption(phase))
+
+
+def blank_caption(phase) -> str:
+    """What each blank cell is, counted from the diagram itself."""
+    parts = []
+    for kind, mask in gk.blank_cells(phase).items():
+        if mask.any():
+            tests = phase.final_test[mask]
+            where = (f", final test loss {np.nanmin(tests):.2f}-{np.nanmax(tests):.2f} (it started at "
+                     f"{phase.initial_test:.2f})" if np.isfinite(tests).any() else "")
+            parts.append(f"{int(mask.sum())} {kind}{where}")
+    if not parts:
+        return "No blank cells: every run's train and test loss fell below 0.1."
+    return ("Blank cells have no amount of grokking because the test loss never fell below 0.1: "
+            + "; ".join(parts) + ". 'Converged' is the paper's stopping rule (both losses flat to 1e-5 over 5 "
+            "steps, test below its start): those runs partly generalised, then stopped improving.")
 
 
 def beyond_the_toy_model() -> None:
-    st.header("4 · Beyond the toy model")
+    st.header("5 · Beyond the toy model")
     st.markdown("""
     The paper tests the same lazy-to-rich story in larger settings. They are not built here: the toy model
     above is where the mechanism is exact, and they are slow on a CPU (20k full-batch steps of the p = 23
@@ -219,6 +291,7 @@ def beyond_the_toy_model() -> None:
 header()
 s = settings()
 train_loss_first(s)
+alpha_overlay(s)
 goldilocks(s)
 phase_diagram(s)
 beyond_the_toy_model()

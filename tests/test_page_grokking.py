@@ -71,3 +71,24 @@ def test_grokking_long_setting_waits_for_a_click():
     at = open_page(GROK, D="80", p_ratio="30", steps="20000")  # estimated minutes: must not start by itself
     assert any(b.label.startswith("Run this setting") for b in at.button)
     assert not at.metric and any("starts on request" in i.value for i in at.info)
+
+
+def test_grokking_default_words_follow_the_run():
+    at = open_page(GROK)
+    story = next(m.value for m in at.markdown if m.value.startswith("**What this run shows.**"))
+    assert "fits the training set too" in story and "after the lazy fit" in story
+    captions = " ".join(str(c.value) for c in at.caption)
+    assert "absolute change" in captions and "ideal rich solution" in captions
+
+
+def test_grokking_small_eps_says_the_lazy_model_does_not_fit():
+    at = open_page(GROK, eps="0.02", alpha="1.0")
+    story = next(m.value for m in at.markdown if m.value.startswith("**What this run shows.**"))
+    assert "does not fit the training set" in story
+
+
+def test_grokking_alpha_overlay_on_request():
+    at = open_page(GROK)
+    next(b for b in at.button if "Overlay several alpha" in b.label).click().run()
+    assert not at.exception
+    assert any("several alpha" in t for t in chart_titles(at))

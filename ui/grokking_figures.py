@@ -60,11 +60,38 @@ def mechanism_figure(run: gk.GrokRun):
                     line=dict(color=PRIMARY), row=1, col=2)
     fig.add_scatter(x=terms.step + 1, y=terms.weight_norm, name="|W|^2 / N", line=dict(color=MUTED, dash="dot"),
                     row=1, col=2, secondary_y=True)
+    # a fixed axis from 0 to the ideal rich solution's alignment: autoscaling made a small rise look large
+    fig.add_hline(y=run.ideal_alignment, line=dict(color=ACCENT, dash="dash"), row=1, col=2,
+                  annotation_text=f"ideal rich solution: {run.ideal_alignment:.3f}", annotation_position="bottom right")
+    fig.update_yaxes(range=[0, 1.1 * max(run.ideal_alignment, np.nanmax(align.alignment))], title="alignment",
+                     row=1, col=2, secondary_y=False)
     fig.update_xaxes(type="log", title="GD step + 1")
     fig.update_yaxes(type="log", row=1, col=1)
     fig.update_layout(height=440, hovermode="x",
                       legend=dict(orientation="h", y=-0.25, x=0, xanchor="left", yanchor="top"))
-    return fig, terms.merge(align, on="step", how="outer")
+    data = terms.merge(align, on="step", how="outer")
+    data["ideal_alignment"] = run.ideal_alignment
+    return fig, data
+
+
+def alpha_figure(sweep: gk.AlphaSweep):
+    """The paper's Fig. 3(a): train (dotted) and test (solid) loss for several alpha on one axis."""
+    rows = []
+    fig = go.Figure()
+    palette = ("#74C0FC", "#339AF0", PRIMARY, "#1864AB", "#0B3D6E", "#051F38")
+    for a, tr, te, color in zip(sweep.alphas, sweep.train, sweep.test, palette[-len(sweep.alphas):]):
+        fig.add_scatter(x=sweep.step + 1, y=tr, name=f"alpha {a:g}: train", line=dict(color=color, dash="dot"),
+                        legendgroup=f"{a:g}")
+        fig.add_scatter(x=sweep.step + 1, y=te, name=f"alpha {a:g}: test", line=dict(color=color, width=3),
+                        legendgroup=f"{a:g}")
+        rows.append(pd.DataFrame({"alpha": a, "step": sweep.step, "train": tr, "test": te}))
+    fig.add_hline(y=sweep.kernel_loss, line=dict(color=MUTED, dash="dash"),
+                  annotation_text="initial-NTK kernel regression", annotation_position="bottom left")
+    fig.add_hline(y=0.1, line=dict(color=ACCENT, dash="dot", width=1))
+    fig.update_layout(title="Loss curves for several alpha (the paper's Fig. 3a): lazier means a longer wait",
+                      xaxis=dict(type="log", title="GD step + 1"), yaxis=dict(type="log", title="MSE (log)"),
+                      height=460, legend=dict(orientation="h", y=-0.2, x=0, xanchor="left", yanchor="top"))
+    return fig, pd.concat(rows, ignore_index=True)
 
 
 def sweep_figure(sweep: gk.DataSweep):

@@ -28,11 +28,12 @@ the same statistics, so every curve on the page is computed from this module, in
 
 Modules: ``task`` (the task, the exact population loss, the initial NTK and its kernel regression),
 ``dynamics`` (GD in statistics form, the lazy twin, one run, the phase diagram and the data sweep),
-``reference`` (plain GD on the N x D weights: what the statistics recursion must match).
+``summary`` (the numbers the page's sentences are built from), ``reference`` (plain GD on the N x D weights: what the statistics recursion must match).
 """
-from .dynamics import (DataSweep, GrokRun, PhaseDiagram, data_sweep, estimated_seconds, evaluate, first_below,
+from .dynamics import (AlphaSweep, DataSweep, alpha_sweep, GrokRun, PhaseDiagram, data_sweep, estimated_seconds, evaluate, first_below,
                        gd_step, grokking_amount, initial_state, lazy_curves, log_steps, network_form, phase_diagram,
                        simulate, train_statistics)
 from .reference import simulate_weights
+from .summary import BLANK_KINDS, alignment_change, blank_cells, lazy_then_rich
 from .task import (InitialKernel, Task, kernel_expansion_quadratic, kernel_regression_loss, make_task, ntk_alignment,
                    ntk_gram, population_loss_terms, quadratic_outputs, stable_lr_scale)

@@ -92,6 +92,7 @@ class GrokRun:
     lazy_test_loss: np.ndarray
     align_step: np.ndarray
     alignment: np.ndarray            # NTK-target alignment on held-out points
+    ideal_alignment: float           # the same alignment for the ideal rich solution (M = M0 + beta beta^T/(alpha eps))
     kernel_loss: float               # exact population loss of initial-NTK kernel regression
     t_train: float                   # first step with loss < threshold (nan if never)
     t_test: float
@@ -181,11 +182,13 @@ def simulate(alpha: float = 1.0, eps: float = 0.02, P: int = 275, D: int = 50, N
     kernel = InitialKernel.of(task64, eps)
     lazy_train, lazy_test = lazy_curves(task64, eps, lr_scale, lazy_step, kernel)
     M = C[0] + torch.outer(w_bar[0], w_bar[0])
+    ideal_M = task.M0 + torch.outer(task.beta, task.beta) / (alpha * eps)   # Q = 0: the target exactly
+    ideal = ntk_alignment(hold.X, hold_y, task.w_bar0, ideal_M, eps)
     return GrokRun(
         step=np.arange(steps + 1), train_loss=train, test_loss=test,
         loss_terms=dict(zip(("linear", "trace", "misalignment"), terms.T)), weight_norm=rec[:, 4],
         lazy_step=lazy_step, lazy_train_loss=lazy_train, lazy_test_loss=lazy_test,
-        align_step=np.array(align_steps), alignment=np.array(align_vals),
+        align_step=np.array(align_steps), alignment=np.array(align_vals), ideal_alignment=ideal,
         kernel_loss=kernel_regression_loss(task64, eps, kernel),
         t_train=first_below(train, threshold), t_test=first_below(test, threshold), threshold=threshold,
         diverged=not np.isfinite(test[-1]), w_bar=w_bar[0].double().cpu().numpy(),
@@ -208,6 +211,8 @@ class PhaseDiagram:
     final_test: np.ndarray
     threshold: float
     steps: int
+    stop_step: np.ndarray | None = None   # the step each run left the batch (crossed, converged, blew up, or the end)
+    initial_test: float = float("nan")
 
 
 @torch.inference_mode()
@@ -231,6 +236,7 @@ def phase_diagram(alphas, epsilons, P: int = 275, D: int = 50, N: int = 500, lr_
     n = alpha.numel()
     t_train, t_test = np.full(n, np.nan), np.full(n, np.nan)
     final_test, before = np.full(n, np.nan), np.full((n, 2), np.inf)  # losses 5 steps ago
+    stop = np.full(n, steps)
     active = torch.arange(n, device=dev)
     for t in range(steps + 1):
         r, terms = evaluate(task, w_bar, C, alpha, eps)
@@ -247,6 +253,7 @@ def phase_diagram(alphas, epsilons, P: int = 275, D: int = 50, N: int = 500, lr_
             converged = (np.abs(tr - before[idx, 0]) < flat) & (np.abs(te - before[idx, 1]) < flat)
             done |= converged & (te < initial_test[idx])
             before[idx] = np.stack([tr, te], 1)
+        stop[idx[done]] = t
         if done.all() or t == steps:
             break
         w_bar, C = gd_step(task.X, r, w_bar, C, eps, c)
@@ -259,7 +266,59 @@ def phase_diagram(alphas, epsilons, P: int = 275, D: int = 50, N: int = 500, lr_
     return PhaseDiagram(alphas=np.asarray(alphas, float), epsilons=np.asarray(epsilons, float),
                         t_train=t_train.reshape(shape), t_test=t_test.reshape(shape),
                         amount=grokking_amount(t_train, t_test).reshape(shape),
-                        final_test=final_test.reshape(shape), threshold=threshold, steps=steps)
+                        final_test=final_test.reshape(shape), threshold=threshold, steps=steps,
+                        stop_step=stop.reshape(shape), initial_test=float(initial_test[0]))
+
+
+@dataclass
+class AlphaSweep:
+    """The paper's Fig. 3(a): train and test loss against step for several output scales alpha."""
+    alphas: np.ndarray
+    step: np.ndarray                  # log-spaced steps at which the curves are kept
+    train: np.ndarray                 # (len(alphas), len(step))
+    test: np.ndarray
+    t_train: np.ndarray
+    t_test: np.ndarray
+    kernel_loss: float
+    params: dict = field(default_factory=dict)
+
+    @property
+    def amount(self) -> np.ndarray:
+        return grokking_amount(self.t_train, self.t_test)
+
+
+@torch.inference_mode()
+def alpha_sweep(alphas, eps: float = 0.1, P: int = 275, D: int = 50, N: int = 500, lr_scale: float = 20.0,
+                steps: int = 5000, seed: int = 0, threshold: float = 0.1, n_keep: int = 300, device=None,
+                dtype=torch.float32, progress: Progress = None) -> AlphaSweep:
+    """One run per alpha on one data set and one init, batched (alpha is the batch dimension), as Fig. 3(a).
+
+    lr = lr_scale N / alpha^2 for every alpha, so the lazy limit is the same curve for all of them and only
+    how long the network stays near it changes.
+    """
+    task64 = make_task(P, D, N, seed, device)
+    task = task64.to(dtype)
+    dev = task.X.device
+    alpha = torch.as_tensor(np.asarray(alphas, float), dtype=dtype, device=dev)
+    eps_t = torch.full_like(alpha, float(eps))
+    c = 2 * lr_scale / (alpha * P)
+    w_bar, C = initial_state(task, alpha.numel())
+    rec = torch.full((steps + 1, 2, alpha.numel()), float("nan"), dtype=dtype, device=dev)
+    for t in range(steps + 1):
+        r, terms = evaluate(task, w_bar, C, alpha, eps_t)
+        rec[t, 0], rec[t, 1] = r.square().mean(-1), sum(terms)
+        if t < steps:
+            w_bar, C = gd_step(task.X, r, w_bar, C, eps_t, c)
+        if progress is not None and t % max(1, steps // 100) == 0:
+            progress(t / steps)
+    rec = rec.double().cpu().numpy()
+    keep = log_steps(steps, n_keep)
+    first = [[first_below(rec[:, j, i], threshold) for i in range(alpha.numel())] for j in (0, 1)]
+    return AlphaSweep(alphas=np.asarray(alphas, float), step=keep, train=rec[keep, 0].T, test=rec[keep, 1].T,
+                      t_train=np.array(first[0]), t_test=np.array(first[1]),
+                      kernel_loss=kernel_regression_loss(task64, eps),
+                      params=dict(eps=eps, P=P, D=D, N=N, lr_scale=lr_scale, steps=steps, seed=seed,
+                                  device=str(dev)))
 
 
 @dataclass
