@@ -81,14 +81,14 @@ DIFFERS = """
 
 # ----------------------------------------------------------------------------- cached compute (bounded)
 
-@cache.data(max_entries=32)  # m <= 10: one 1024 x 1024 kernel (8 MB) and its spectrum
+@cache.data(max_entries=8)  # up to 8 MB each (m = 10: a 1024 x 1024 kernel and its spectrum)
 def kernel_view(m, alpha):
     K, W = kernel.masking_kernel(m, alpha), hypercube.walsh(m)
     residual = np.abs(K @ W / 2 ** m - W * kernel.staircase_expanded(m, alpha)).max()   # K chi_S = lambda_S chi_S
     return K, kernel.operator_spectrum(m, alpha), kernel.staircase_expanded(m, alpha), residual
 
 
-@cache.data(max_entries=32)  # a few hundred floats
+@cache.data(max_entries=32)  # a few hundred floats and the (2^m, d) features, m <= 6
 def trained_encoder(m, alpha, seed, steps):
     return encoder.train_encoder(m=m, alpha=alpha, seed=seed, steps=steps)
 
@@ -104,19 +104,19 @@ def downstream(m, n, noise, target, seed):
     return regression.alpha_sweep(ALPHAS, m, n, noise, REPS, seed, target)
 
 
-@cache.data(max_entries=64)
+@cache.data(max_entries=64)  # five floats per curve
 def sample_sizes(m, alpha, best, noise, target, seed):
     curves = regression.sample_size_sweep(NS, alpha, m, noise, 10, seed, target)
     best_curve = regression.sample_size_sweep(NS, best, m, noise, 10, seed, target, degrees=())
     return curves | {f"KRR at the sweet spot alpha = {best:g}": best_curve["KRR with K_X"]}
 
 
-@cache.data(max_entries=64)
+@cache.data(max_entries=64)  # eleven floats
 def dimensions(m, n, noise, target, seed):
     return regression.dimension_sweep([d for d in DS if d <= 2 ** m], m, n, noise, 10, seed, target)
 
 
-@cache.data(max_entries=64)  # 10 estimates + a running mean of n_aug floats
+@cache.data(max_entries=16)  # 10 estimates + two running arrays of n_aug floats (1.6 MB at 100k)
 def monte_carlo(m, alpha, n_aug, seed):
     grid = np.round(np.linspace(0.05, 0.95, 10), 2)
     samples = [augmentation.kappa2_samples(m, a, n_aug, seed) for a in grid]
