@@ -1,4 +1,4 @@
-"""The SA-Cluster augmentation used by D'Ambra, Vassilevski, Cutillo (AMC 2023, Sec. 2; official
+"""The SA-Cluster augmentation used by D'Ambra, Vassilevski, Cutillo (AMC 2023; official
 ``bcm_MetadataAugmentation``): every value v of every categorical attribute l becomes a new vertex,
 joined to each structure vertex that takes that value. The augmented graph has
 n_aug = N + sum_l |values_l| vertices and |E| + N n_attr edges.

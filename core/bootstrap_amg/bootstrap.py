@@ -1,5 +1,5 @@
 """The bootstrap AMG loop that produces algebraically smooth vectors (D'Ambra, Vassilevski, Cutillo,
-"Extending Bootstrap AMG for Clustering of Attributed Graphs", AMC 2023, Sec. 3; the loop is
+"Extending Bootstrap AMG for Clustering of Attributed Graphs", AMC 2023; the loop is
 ``bcm_Bootstrap`` of the official BCMatch4Graphs / BootCMatch code).
 
 Start from w_0 = 1. Repeat: build an aggregation hierarchy fitted to the current smooth vector w,

@@ -1,4 +1,4 @@
-"""Embeddings and k-means (D'Ambra, Vassilevski, Cutillo, AMC 2023, Sec. 3-4).
+"""Embeddings and k-means (D'Ambra, Vassilevski, Cutillo, AMC 2023; official bcm_svd.c, bcm_kmeansblock.c).
 
 * ``bootstrap`` coordinates: the left singular vectors of the smooth vectors W of the (augmented)
   combinatorial Laplacian (official ``bcm_svd``).
