@@ -5,7 +5,8 @@
 (b) N 1000, d 100 (the official eq_100_1000 file reached max |cos| 0.135): time and the max |cos| reached at
     alpha 0.135, against the official figure;
 (c) the step itself: the written-out gradient against autograd on the official loss (same step, see
-    core/ebv/generate.py).
+    core/ebv/generate.py);
+(d) with --live: the page's live rerun button (core.ebv.experiments.LIVE).
 CPU-seconds (process time) are printed beside wall seconds: on a shared machine they are the steadier figure.
 """
 import argparse
@@ -32,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=20_000, help="step cap for (a)")
     parser.add_argument("--big-steps", type=int, default=5_000, help="step cap for (b)")
+    parser.add_argument("--live", action="store_true", help="also time the page's live rerun (d)")
     args = parser.parse_args()
     pin_threads(1)
     w = ebv.welch_bound(100, 32)
@@ -68,6 +70,11 @@ def main() -> None:
     g2, t2, _ = timed(lambda: [autograd() for _ in range(20)][-1])
     print(f"    written out {1000 * t1 / 20:.1f} ms, autograd {1000 * t2 / 20:.1f} ms, max |difference| "
           f"{(g1 - g2).abs().max():.2e}")
+    if args.live:
+        from core.ebv import experiments
+        runs, wall, cpu = timed(lambda: experiments.comparison(experiments.LIVE, device="cpu"))
+        accs = ", ".join(f"{r.dataset.split()[0]} {r.head} {r.accuracy:.3f}" for r in runs)
+        print(f"(d) live rerun: {wall:.1f} s wall, {cpu:.1f} s CPU ({accs})")
 
 
 if __name__ == "__main__":

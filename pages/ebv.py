@@ -57,7 +57,9 @@ TRY_THIS = """
 1. Defaults (N 100, d 32, alpha 0.2, lr 1e-2): the max |cos| falls below alpha within a few dozen steps.
 2. **alpha 0.14**: below the Welch bound 0.1465 for N 100, d 32: the run can never meet the test (and says so).
    Alpha 0.17 (1.16x Welch), step cap 5 000: allowed by the bound, yet not met; the max |cos| stays near 0.21 (lr
-   1e-3) or 0.24 (lr 1e-2), worse than the 0.2 that alpha 0.2 reaches: too tight a hinge makes every pair push.
+   1e-3) or 0.24 (lr 1e-2), worse than the 0.2 that alpha 0.2 reaches. At alpha 0.161 (1.1x) it never falls
+   below 0.54. With most pairs above alpha the loss is a plain sum of |cos| (an L1 penalty), which is as glad to
+   push many pairs to 90° as to shrink the largest one: look at the angle histogram.
 3. **N 10, d 10, alpha 0**: the official random start oscillates at |cos| ~ 4 lr; switch **start** to QR.
 4. Section 2: seeds 0, 1, 4, 5, 9 stall with the official update; switch the remedy on. Then alpha 0.40 or 0.447.
 5. Section 3: compare the FC head's parameter count on 10 vs 144 classes with the EBV head's."""
@@ -131,6 +133,7 @@ def generation(v: dict) -> None:
         st.error(str(err), icon=":material/error:")
         return
     E, info = run_generation(n, d, alpha, v["lr"], v["steps"], v["seed"], v["init"], v["unstall"])
+    h = info.history
     cols = st.columns(5)
     cols[0].metric("converged", "yes" if info.converged else "no")
     cols[1].metric("SGD steps", info.steps)
@@ -151,7 +154,10 @@ def generation(v: dict) -> None:
     else:
         st.warning(f"Not converged in {info.steps} steps: max |cos| {info.max_cos:.4f} > alpha + 1e-4 = "
                    f"{alpha + 1e-4:.4f}" + (" (a pair has collapsed: see section 2)." if info.stalled else
-                                            ". More steps, another lr, or a larger alpha may help."))
+                                            ". More steps, another lr, or a larger alpha may help.") +
+                   f" Meanwhile the loss went from {h['loss'][0]:.1f} to {h['loss'][-1]:.1f} while the max |cos| went "
+                   f"from {h['max_cos'][0]:.3f} to {h['max_cos'][-1]:.3f}: the hinge sum can fall by pushing many "
+                   "pairs towards 90° while a few grow (see the histogram).")
     left, right = st.columns(2)
     with left:
         figure(*history_figure(info, alpha, welch), "ebv_history")
