@@ -97,7 +97,7 @@ def header() -> dict:
               "an ambiguous structure\" and \"largely outperforms\" SA-Cluster (abstract).\n* Scored in the "
               "official code by modularity and SA-Cluster entropy; the paper's tables were not verified here.",
         try_this="1. Default SBM (eps 0.2, p 0.6): compare the paper's kmeansblock bar with the attribute alone: "
-                 "the same numbers. Switch the detail to **rows only**.\n2. eps 0.05: structure alone is enough; "
+                 "the sentence under the chart says whether they match. Switch the detail to **rows only**.\n2. eps 0.05: structure alone is enough; "
                  "eps 0.4, p 0.8: only the attribute carries signal.\n3. omega from 0 to 10: the rows-only NMI "
                  "rises, peaks, then falls back to the attribute (run the omega sweep).\n4. Section 2: smooth "
                  "vectors capture a grid's low eigenspace, not the SBM's; raise the smooth vectors slider.\n5. "
@@ -189,6 +189,10 @@ def smooth_vectors(graph, k: int, key, values: dict) -> None:
            f"({100 * diag.low_vertex_share:.0f} % of them) hold {100 * diag.low_degree_share:.0f} % of the weight of "
            f"L's {k} lowest non-trivial modes.")
     low, share = diag.low_vertex_share, diag.low_degree_share
+    parts = study.components(graph.A)
+    if parts > 1:
+        st.caption(f"This graph has {parts} connected components: L's null space alone holds {parts} indicator "
+                   "vectors, so its lowest modes follow the components (isolated vertices included).")
     if share > 3 * low:
         st.markdown(f"Why: the smoothest vectors of the combinatorial L are its lowest modes, and here those "
                     f"**localise on low-degree vertices**: {100 * share:.0f} % of their weight sits on "
