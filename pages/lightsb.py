@@ -71,8 +71,8 @@ def train_2d(key, points, progress):
 
 def run_gaussian(eps, progress):
     S_star, _ = lightsb.gaussian_eot(B_GAUSS, VAR_GAUSS, eps)
-    monitor = lambda m: dict(S=m.S().detach().numpy()[0].copy(), kl_gap=gaussian.kl_gap(  # noqa: E731
-        m.r.detach().numpy()[0], m.S().detach().numpy()[0], B_GAUSS, VAR_GAUSS, eps))
+    monitor = lambda m: dict(S=m.S().detach().cpu().numpy()[0].copy(), kl_gap=gaussian.kl_gap(  # noqa: E731
+        m.r.detach().cpu().numpy()[0], m.S().detach().cpu().numpy()[0], B_GAUSS, VAR_GAUSS, eps))
     start = time.perf_counter()
     model = lightsb.fit(gaussian.standard_normal(2), gaussian.sampler(B_GAUSS, VAR_GAUSS), eps, 1, steps=1500,
                         lr=2e-2, batch=256, S_init=1.0, progress=progress, monitor=monitor, monitor_every=50)
@@ -180,7 +180,7 @@ def bridge_in_time(run, values) -> None:
         figure(*loss_figure(run["model"].history["loss"]), "lightsb_loss")
     with right:
         m = run["model"]
-        figure(*mixture_figure(m.weights(), m.r.numpy(), run["target"]), "lightsb_mixture",
+        figure(*mixture_figure(m.weights(), m.r.detach().cpu().numpy(), run["target"]), "lightsb_mixture",
                caption=f"{int((m.weights() > 1 / (10 * m.n_potentials)).sum())} of {m.n_potentials} components carry "
                "more than a tenth of the uniform weight.")
 
@@ -195,7 +195,7 @@ def gaussian_check() -> None:
     store = jobs.store("lightsb_gauss", max_entries=8)  # one entry: a K = 1 model and 31 records
     run = jobs.cached(store, eps, lambda p: run_gaussian(eps, p), "Training K = 1 LightSB...")
     figure(*gaussian_figure(run["records"], run["S_star"]), "lightsb_gaussian")
-    S, last = run["model"].S().numpy()[0], run["records"][-1]
+    S, last = run["model"].S().cpu().numpy()[0], run["records"][-1]
     err = np.abs(S / run["S_star"] - 1).max()
     st.markdown(f"After 1,500 steps: S = ({S[0]:.3f}, {S[1]:.3f}) against S* = ({run['S_star'][0]:.3f}, "
                 f"{run['S_star'][1]:.3f}) (largest relative error {100 * err:.1f} %); the KL gap fell from "
@@ -263,7 +263,15 @@ def baseline_section(run, values, upload) -> None:
     points, digest = upload
     key = (run["target_name"], values["eps"], n, values["seed"], digest)
     store = jobs.store("lightsb_sinkhorn", max_entries=16)  # one entry: n x n-free plan (potentials), samples
-    sk = jobs.cached(store, key, lambda p: sinkhorn_job(key, points, p), f"Sinkhorn on {n} + {n} samples...")
+    compute, label = (lambda p: sinkhorn_job(key, points, p)), f"Sinkhorn on {n} + {n} samples..."
+    if values["eps"] >= 0.1 and n <= 1000:
+        sk = jobs.cached(store, key, compute, label)
+    else:
+        sk = jobs.on_request(store, key, compute, label, "Run Sinkhorn")
+        if sk is None:
+            st.info("At small eps (log-domain, thousands of iterations) or n = 2000 Sinkhorn takes from seconds to "
+                    "minutes on one core: start it with the button.")
+            return
     figure(*baseline_figure(toys.START_POINTS, run["conditional"], sk["conditional"], run["target"]),
            "lightsb_sinkhorn")
     plan = sk["plan"]

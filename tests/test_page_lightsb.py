@@ -32,6 +32,7 @@ def test_changed_controls_recompute_and_a_long_setting_waits_for_a_button():
     at.radio(key="target").set_value("8 gaussians").run()
     at.select_slider(key="eps").set_value(0.01).run()
     assert not at.exception and any("The learned plan" in t for t in chart_titles(at))
+    assert any(b.label == "Run Sinkhorn" for b in at.button)          # log-domain Sinkhorn waits for a click
     at.slider(key="t").set_value(0.9).run()
     assert not at.exception and any("t = 0.9" in t for t in chart_titles(at))
     at.select_slider(key="steps").set_value(20000).run()
