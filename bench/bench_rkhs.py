@@ -105,8 +105,8 @@ for m, alpha, steps in ((4, 0.5, 400), (6, 0.5, 400), (6, 0.3, 400), (6, 0.7, 40
         cpu = time.process_time() - cpu
         reached = run.steps_to(5.0)
         # CPU seconds to 5 degrees, pro rata of the wall-clock share (evaluations included)
-        when = (f"step {reached}, {run.seconds_to(5.0):.2f} s wall, ~{cpu * run.seconds_to(5.0) / run.seconds:.2f} s CPU"
-                if reached else "not reached")
+        when = (f"step {reached}, {run.seconds_to(5.0):.2f} s wall, "
+                f"~{cpu * run.seconds_to(5.0) / run.seconds:.2f} s CPU" if reached else "not reached")
         print(f"m={m} alpha={alpha} seed={seed}: d={run.d}, {when}; final {run.max_angle[-1]:.1f} deg, "
               f"Ky-Fan {run.ky_fan[-1]:.3f}/{run.optimal_ky_fan:.3f} (random {run.random_ky_fan:.3f}); "
               f"{run.steps[-1]} steps in {run.seconds:.2f} s wall, {cpu:.2f} s CPU")
