@@ -13,7 +13,8 @@ def test_defaults_show_generation_the_sphere_and_the_shipped_comparison():
     assert metric(at, "converged") == "yes"
     assert float(metric(at, "max |cos|")) <= 0.2001
     assert metric(at, "Welch bound") == "0.1465"
-    assert [e.label for e in at.expander][:3] == ["What the paper shows", "Try this", "What differs from the paper here"]
+    assert [e.label for e in at.expander][:3] == ["What the paper shows", "Try this",
+                                                  "What differs from the paper here"]
     assert any("Rerun live" in b.label for b in at.button)                # training waits for a click
     assert any("FC + softmax" in str(df.value) for df in at.dataframe)     # the shipped table
     assert any("reference, not computed here" in h.value for h in at.header)
@@ -49,3 +50,9 @@ def test_bad_settings_and_bad_links_give_messages():
     assert any("do not exist" in e.value for e in at.error) and not at.exception
     at = open_page(PAGE, n="abc", lr="7")
     assert any("n=abc" in w.value for w in at.warning) and any("lr=7" in w.value for w in at.warning)
+
+
+def test_alpha_zero_from_the_official_random_start_oscillates_and_says_so():
+    at = open_page(PAGE, n="6", d="8", alpha="0", steps="100")
+    assert metric(at, "converged") == "no"
+    assert any("oscillates at about 4 lr = 0.04" in w.value for w in at.warning)
