@@ -263,9 +263,10 @@ def adding_classes() -> None:
     g = pd.DataFrame(got[0])
     r = g.iloc[0]
     st.markdown(f"Train on {r.n_old} classes (discs and squares), then add {r.n_new} (triangles). EBV: the new "
-                "EBVs are optimised against the old ones, which do not move; FC: new rows are added to the layer. "
-                "Then fine-tune on the new classes' images plus `replay` old images per old class. Old-class "
-                "accuracy is read over all classes (a new class can take an old image).")
+                "EBVs are optimised against the old ones, which do not move; FC: new rows (PyTorch's default random "
+                "initialisation) are added to the trained layer. Then fine-tune on the new classes' images plus "
+                "`replay` old images per old class. Old-class accuracy is read over all classes (a new class can take "
+                "an old image).")
     g["head"] = g["head"].map(HEAD_LABELS)
     st.dataframe(g, hide_index=True)
     for _, row in g.iterrows():
