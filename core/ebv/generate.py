@@ -7,15 +7,18 @@ The paper's objective, written by hand because no library implements it:
 solved exactly as the official script does: plain SGD (no momentum) on W, the rows re-normalised in place at the
 start of every step (the "projection"), and the run stops as soon as max_{i != j} |cos| <= alpha + 1e-4. The loss is
 taken on |W W^T| - I, so the diagonal contributes nothing (as in the official code's one-hot subtraction); the
-official code slices the rows into blocks of 130 only to save GPU memory, which does not change the gradient.
+official code slices the rows into blocks of 130 only to save GPU memory, which does not change the gradient. The
+gradient autograd takes of that loss is written out, 2 S W with S = sign(W W^T) on the pairs above alpha: the same
+SGD step (tests and bench/bench_ebv.py check it against autograd), without autograd's overhead on small matrices.
 
 Two departures, both opt-in and off by default:
 
-* ``unstall``: with few vectors in a small space (6 lines in R^3, alpha 0.46, lr 1e-2) the official update can make
-  two rows *exactly* parallel (to float32 precision). Their hinge gradients are then radial (w_i's push is along
-  w_j = w_i), so the renormalisation removes them, every other row pushes both rows identically, and the pair stays
-  parallel forever: max |cos| = 1 and the loss stops at 2 (1 - alpha). The remedy nudges one row of every such pair
-  by a small random *tangent* vector (a seeded draw), after which the ordinary update separates them.
+* ``unstall``: with few vectors in a small space (6 lines in R^3, alpha 0.46, lr 1e-2) the official update can
+  collapse two rows onto one line (|cos| 0.998-1.0, measured for seeds 0, 1, 4, 5, 9) and keep them there for as long
+  as it runs: the pair's own hinge gradient points along the other row, so its tangent part is only sin(angle) of
+  it and the renormalisation removes the rest; as soon as the pair separates, the hinges of the other pairs switch on
+  and push it back. The loss then sits at 2 (1 - alpha), that pair's hinge alone. The remedy re-draws one row of any
+  pair with |cos| > 0.99 as a fresh random unit vector (a seeded draw); the ordinary update then carries on.
 * ``init="qr"``: for N <= d start from an orthonormal set (QR of a Gaussian matrix), which meets alpha = 0 at once;
   the official start is normalised Gaussian rows (``init="random"``).
 """
