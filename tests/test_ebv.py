@@ -135,3 +135,16 @@ def test_a_short_run_learns_above_chance():
     assert run.accuracy > 2 / s.n_classes and run.head_params == classify.WIDTH * 4 + 4
     assert run.cosines.shape == (8, 8)
     np.testing.assert_allclose(np.diag(run.cosines), 1, atol=1e-5)
+
+
+def test_one_step_is_the_official_autograd_sgd_step():
+    from core.device import seeded_generator
+    n, d, alpha, lr = 40, 8, 0.3, 0.05
+    W = torch.nn.Parameter(torch.nn.functional.normalize(torch.randn(n, d, generator=seeded_generator(7)), dim=1))
+    opt = torch.optim.SGD([W], lr=lr)                  # the official loop, one step
+    m = (W @ W.T).abs() - torch.eye(n)
+    torch.nn.functional.relu(m - alpha).sum().backward()
+    opt.step()
+    E, info = ebv.generate(n, d, alpha, lr=lr, steps=1, seed=7)
+    assert info.steps == 1
+    np.testing.assert_allclose(E, torch.nn.functional.normalize(W.detach(), dim=1).numpy(), atol=1e-6)
