@@ -60,15 +60,17 @@ SHOWS = """
 * **Robustness**: with adversarial noise the fully connected head misclassifies, yet the Eigen-CAM map still
   covers the object, because it never reads the head."""
 TRY = """
-1. Defaults: the three maps on scene 0 at the last block; the table below the figure scores them against
+1. Defaults: the three maps on scene 0 at the last block; the table under the figure scores them against
    the white contour, the true object.
-2. **Sign rule off**: on most images nothing changes; when the SVD returns -v1 the map inverts and lights up
-   the background (section 2 says which case you are in; section 4 counts them over 512 scenes).
-3. **Centring off** (the paper's raw projection): on post-ReLU activations PC1 then tracks the overall
-   activation level. Compare the singular spectra.
-4. **Layer block 1 or 2**: finer maps that follow edges and clutter, not the object.
-5. **FGSM epsilon 0.04**: the prediction flips; compare the correlations of the three maps.
-6. **Class for Grad-CAM = another class**: Grad-CAM moves, Eigen-CAM cannot."""
+2. **Sign rule off**: where the SVD returned +v1 nothing changes; where it returned -v1 the map inverts and
+   lights up the background. Section 2 says which case this image is; section 4 counts the flips over the
+   held-out set (try the MNIST digits too).
+3. **Centring off** (the paper's raw projection): on post-ReLU activations PC1 then mostly follows the overall
+   activation level. Compare the singular spectra and the "paper (uncentred)" row of section 4.
+4. **Conv block 1 or 2**: finer maps; compare how each method's held-out scores change with the layer.
+5. **FGSM epsilon**: 0.001 and 0.002 move the probabilities, 0.005 flips most scenes; watch the three
+   correlations. The digits' CNN needs about 0.1.
+6. **Class for Grad-CAM(++) = another class**: Grad-CAM moves, Eigen-CAM cannot (section 3)."""
 DIFFERS = """
 * **No ImageNet CNN**: none can be downloaded here. A 4-block CNN (61k parameters, BatchNorm added to keep it
   from stalling) is trained by scripts/train_eigencam.py on rendered 64x64 scenes, and a 3-block one on the

@@ -36,14 +36,17 @@ def _overlay(fig, image, cam, mask, row, col, opacity=0.55, showscale=False):
                                  hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"), row=row, col=col)
     if mask is not None:
         fig.add_trace(go.Contour(z=mask.astype(float), contours=dict(start=0.5, end=0.5, coloring="lines"),
-                                 line=dict(color="white", width=2), showscale=False, hoverinfo="skip"),
+                                 colorscale=[[0, "white"], [1, "white"]], line=dict(width=2), showscale=False,
+                                 hoverinfo="skip"),
                       row=row, col=col)
 
 
-def _square_axes(fig, n):
-    for i in range(1, n + 1):
-        fig.update_xaxes(showticklabels=False, scaleanchor=f"y{'' if i == 1 else i}", row=1, col=i)
-    fig.update_yaxes(showticklabels=False, autorange="reversed")
+def _square_axes(fig):
+    """Every panel square (pixels are square), no tick labels, rows counted from the top as in an image."""
+    for name in fig.layout:
+        if name.startswith("xaxis"):
+            fig.layout[name].update(showticklabels=False, scaleanchor="y" + name[5:], constrain="domain")
+    fig.update_yaxes(showticklabels=False, autorange="reversed", constrain="domain")
 
 
 def maps_figure(image, maps: dict, mask, title: str):
@@ -54,7 +57,7 @@ def maps_figure(image, maps: dict, mask, title: str):
     _overlay(fig, image, None, mask, 1, 1)
     for i, name in enumerate(names, 2):
         _overlay(fig, image, maps[name], mask, 1, i, showscale=i == len(names) + 1)
-    _square_axes(fig, len(names) + 1)
+    _square_axes(fig)
     fig.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=70, b=10))
     data = pd.concat([_long(n, m) for n, m in maps.items()], ignore_index=True)
     return fig, data
@@ -63,14 +66,14 @@ def maps_figure(image, maps: dict, mask, title: str):
 def matrix_figure(matrix: np.ndarray, singular: np.ndarray, centred: bool):
     """The activation matrix X (H*W rows x C columns) and its singular spectrum."""
     share = singular**2 / max((singular**2).sum(), 1e-300)
-    fig = make_subplots(1, 2, column_widths=[0.6, 0.4], horizontal_spacing=0.1,
+    fig = make_subplots(1, 2, column_widths=[0.6, 0.4], horizontal_spacing=0.16,
                         subplot_titles=(f"X: {matrix.shape[0]} positions x {matrix.shape[1]} channels"
                                         + (" (centred)" if centred else " (raw)"),
                                         f"singular values (PC1 carries {share[0]:.0%} of the variance)"))
     lim = float(np.abs(matrix).max()) or 1.0
     fig.add_trace(go.Heatmap(z=matrix, colorscale=DIVERGING if centred else "Viridis", zmid=0 if centred else None,
                              zmin=-lim if centred else None, zmax=lim if centred else None,
-                             colorbar=dict(x=0.55, len=0.9),
+                             colorbar=dict(x=0.52, len=0.9),
                              hovertemplate="position %{y}, channel %{x}: %{z:.3f}<extra></extra>"), row=1, col=1)
     k = np.arange(1, len(singular) + 1)
     fig.add_trace(go.Bar(x=k, y=singular, marker_color=[PRIMARY] + [MUTED] * (len(k) - 1),
@@ -101,7 +104,7 @@ def pipeline_figure(raw, signed, relu, scaled, upsampled, image, flipped: bool):
     fig.add_trace(go.Heatmap(z=scaled, colorscale=HEAT, zmin=0, zmax=1, showscale=False,
                              hovertemplate="%{z:.3f}<extra></extra>"), row=1, col=4)
     _overlay(fig, image, upsampled, None, 1, 5)
-    _square_axes(fig, 5)
+    _square_axes(fig)
     fig.update_layout(title="Step 4-8: the PC1 projection becomes a saliency map", height=300,
                       margin=dict(l=40, r=10, t=80, b=10))
     data = pd.concat([_long("projection_as_returned", raw), _long("after_sign_rule", signed), _long("relu", relu),
@@ -115,7 +118,7 @@ def classes_figure(image, per_class: dict, eigen, mask):
     fig = make_subplots(1, len(names), subplot_titles=names, horizontal_spacing=0.02)
     for i, cam in enumerate(list(per_class.values()) + [eigen], 1):
         _overlay(fig, image, cam, mask, 1, i)
-    _square_axes(fig, len(names))
+    _square_axes(fig)
     fig.update_layout(title="Class-specific (Grad-CAM) against class-agnostic (Eigen-CAM)", height=280,
                       margin=dict(l=10, r=10, t=70, b=10))
     data = pd.concat([_long(n, m) for n, m in zip(names, list(per_class.values()) + [eigen])], ignore_index=True)
@@ -132,8 +135,7 @@ def robustness_figure(image, adv_image, clean: dict, attacked: dict, corr: dict,
     for i, n in enumerate(names, 2):
         _overlay(fig, image, clean[n], mask, 1, i)
         _overlay(fig, adv_image, attacked[n], mask, 2, i)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False, autorange="reversed")
+    _square_axes(fig)
     fig.update_layout(title="The same maps after an adversarial step that targets the classifier", height=520,
                       margin=dict(l=10, r=10, t=80, b=10))
     data = pd.concat([_long(f"clean {n}", clean[n]) for n in names] + [_long(f"fgsm {n}", attacked[n]) for n in names],
