@@ -39,10 +39,13 @@ def timed(fn, repeat=3, name=None):
     return best, out
 
 
-first = subprocess.run([sys.executable, "-c", "import time, torch; torch.set_num_threads(1); t = time.perf_counter(); "
-                        "torch.optim.Adam([torch.zeros(1, requires_grad=True)]); print(time.perf_counter() - t)"],
+first = subprocess.run([sys.executable, "-c", "import time, torch; torch.set_num_threads(1); "
+                        "t, c = time.perf_counter(), time.process_time(); "
+                        "torch.optim.Adam([torch.zeros(1, requires_grad=True)]); "
+                        "print(time.perf_counter() - t, time.process_time() - c)"],
                        capture_output=True, text=True, cwd=ROOT)
-print(f"one-time per process: first torch.optim.Adam (imports torch._dynamo): {float(first.stdout):.2f} s")
+wall, cpu = map(float, first.stdout.split())
+print(f"one-time per process: first torch.optim.Adam (imports torch._dynamo): {wall:.2f} s wall, {cpu:.2f} s CPU")
 encoder.train_encoder(m=4, steps=2)                                     # warm the import here too
 
 print("\n== the page's default computations (m = 4, alpha = 0.5, seed 0; downstream m = 10, n = 60) ==")
