@@ -141,17 +141,20 @@ def test_bad_eigenvalues_raise():
 
 
 def test_weightwatcher_default_alpha_equals_our_clauset_search():
+    """weightwatcher 0.7.7's default fit (WWFit: Clauset KS search; conv slices pooled with conv2d_norm) on
+    fixed heavy-tailed layers with >= 20 eigenvalues (below 20 it switches to a small-N fit)."""
     ww = pytest.importorskip("weightwatcher")
-    model = torch.nn.Sequential(torch.nn.Linear(120, 300), torch.nn.ReLU(), torch.nn.Linear(300, 80),
-                                torch.nn.Linear(80, 40))
+    model = torch.nn.Sequential(torch.nn.Conv2d(16, 48, 3), torch.nn.Flatten(), torch.nn.Linear(120, 300),
+                                torch.nn.ReLU(), torch.nn.Linear(300, 80), torch.nn.Linear(80, 40))
     rng = np.random.default_rng(9)
     with torch.no_grad():
         for m in model:
-            if isinstance(m, torch.nn.Linear):
+            if hasattr(m, "weight"):
                 m.weight.copy_(torch.as_tensor(rng.standard_t(3, tuple(m.weight.shape)) / 10))
     details = ww.WeightWatcher(model=model).analyze()
-    ours = [farms.alpha_hill(farms.esd(m.weight), "clauset")[0] for m in model if isinstance(m, torch.nn.Linear)]
-    np.testing.assert_allclose(details["alpha"].to_numpy(), ours, rtol=1e-6)   # tolerance: float32 vs float64 SVD
+    ours = farms.layer_alphas({k: v for k, v in model.state_dict().items()}, farms=False, xmin="clauset")
+    assert [r["kind"] for r in ours] == ["conv2d", "linear", "linear", "linear"]
+    np.testing.assert_allclose(details["alpha"].to_numpy(), [r["alpha"] for r in ours], rtol=1e-6)  # float32 SVD there
 
 
 # ----------------------------------------------------------------------------- the bias, live
@@ -251,6 +254,17 @@ def test_alphapruning_hits_the_target_and_prunes_heavier_tails_less():
     assert np.all(np.diff(s[np.argsort(alphas)]) > 0)           # larger alpha -> more sparsity
     clipped = schedules.alphapruning_sparsity(alphas, params, target=0.9, eps=0.5)
     assert clipped.max() <= 0.998
+
+
+def test_tempbalance_training_assigns_each_layer_its_mapped_lr():
+    model = digits.mlp(0)
+    lrs = digits.layer_lrs(model, "farms", 0.1, 0.5, 1.5)
+    assert set(lrs) == set(digits.LAYERS)
+    assert min(lrs.values()) == pytest.approx(0.05) and max(lrs.values()) == pytest.approx(0.15)
+    run = digits.train("full", epochs=1, seed=0)
+    first = run["history"][0]
+    assert set(first) >= {f"lr_{n}" for n in digits.LAYERS} and 0 <= run["test_acc"] <= 1
+    assert first["lr_fc1"] == pytest.approx(digits.layer_lrs(digits.mlp(0), "full", digits.RECIPE["lr"], 0.5, 1.5)["fc1"])
 
 
 def test_digits_mlp_init_leaves_the_global_rng_alone_and_pruning_counts():
