@@ -218,6 +218,9 @@ def downstream_section(v: dict) -> None:
     t = controls(TASK[:2], where=cols[0]) | controls(TASK[2:4], where=cols[1]) | controls(TASK[4:6], where=cols[2])
     t |= controls(TASK[6:], where=cols[3])
     m, target = t["m_task"], Target(t["w_lin"], t["w_pair"], t["w_high"], t["k_high"])
+    if not (t["w_lin"] or t["w_pair"] or t["w_high"]):
+        st.warning("All three weights are 0: f* = 0 and there is nothing to learn. Raise one of them.")
+        return
     try:
         start = time.perf_counter()
         sweep = downstream(m, t["n"], t["noise"], target, v["seed"])

@@ -61,6 +61,8 @@ def test_bad_query_values_fall_back_with_a_note():
     notes = " ".join(w.value for w in at.warning)
     assert "alpha=1.5" in notes and "m=11" in notes
     assert at.slider(key="alpha").value == 0.5 and not at.exception
+    at = open_page(PAGE, w_lin="0", w_pair="0", w_high="0")
+    assert any("nothing to learn" in w.value for w in at.warning) and not at.exception
 
 
 def test_the_digits_view_runs_on_a_click():
