@@ -9,7 +9,8 @@ start of every step (the "projection"), and the run stops as soon as max_{i != j
 taken on |W W^T| - I, so the diagonal contributes nothing (as in the official code's one-hot subtraction); the
 official code slices the rows into blocks of 130 only to save GPU memory, which does not change the gradient. The
 gradient autograd takes of that loss is written out, 2 S W with S = sign(W W^T) on the pairs above alpha: the same
-SGD step (tests and bench/bench_ebv.py check it against autograd), without autograd's overhead on small matrices.
+SGD step (tests and bench/bench_ebv.py check it against autograd), without autograd's overhead on small matrices
+(13x less CPU at N 6, d 3; 2.8x at N 100, d 32; about even at N 1000, d 100).
 
 Two departures, both opt-in and off by default:
 
