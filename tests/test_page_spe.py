@@ -69,3 +69,10 @@ def test_a_disconnected_upload_uses_its_largest_component():
     at = upload(open_page(PAGE, source="upload"), b"a,b\nb,c\nc,d\nd,a\nx,y\n")
     assert any("disconnected" in w.value for w in at.warning)
     assert metric(at, "nodes") == "4" and at.get("plotly_chart")
+
+
+def test_counting_words_follow_the_shipped_table():
+    at = open_page("pages/spe.py")
+    text = " ".join(m.value for m in at.markdown)
+    assert "ID -> OOD" in text and "degrades most" in text, "the no-PE model's larger OOD gap is stated"
+    assert "our reconstruction" in text

@@ -82,7 +82,8 @@ class CycleCounter(nn.Module):
         if pe not in PE_KINDS:
             raise ValueError(f"pe must be one of {PE_KINDS}, got {pe!r}")
         self.pe = {"none": None, "signnet": SignNet(16, pe_dim), "spe": SPE(m=8, hidden=16, p=pe_dim)}[pe]
-        self.pe_norm = nn.LayerNorm(pe_dim)   # SPE sums over n columns: its scale grows with n
+        # not in the paper (listed on the page): SPE sums over n columns, so its scale grows with n
+        self.pe_norm = nn.LayerNorm(pe_dim)
         self.embed = nn.Linear(pe_dim, hidden)
         self.start = nn.Parameter(torch.zeros(hidden))
         self.layers = nn.ModuleList(mlp([hidden, hidden, hidden]) for _ in range(layers))
