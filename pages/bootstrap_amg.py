@@ -87,8 +87,9 @@ def header() -> dict:
         "Cluster a graph whose vertices carry categorical attributes. The paper **augments** the graph (one new "
         "vertex per attribute value, joined to the vertices that take it), embeds the augmented graph with the "
         "**algebraically smooth vectors** a bootstrap algebraic-multigrid (AMG) setup produces as a by-product, "
-        "instead of Laplacian eigenvectors, and runs a block k-means. Everything below runs live: pyamg builds "
-        "the hierarchies, scikit-learn runs k-means, scipy the eigen-solvers.")
+        "instead of Laplacian eigenvectors, and runs a block k-means. Everything below runs live (pyamg builds "
+        "the hierarchies, scikit-learn runs k-means, scipy the eigen-solvers) except the 100k speed table, "
+        "labelled precomputed.")
     explainers(
         shows="* The bootstrap loop: each AMG hierarchy is fitted to the error the composite solver built so "
               "far cannot reduce; those errors are *smooth vectors*, a cheap (linear-cost) stand-in for the low "
