@@ -31,6 +31,13 @@ def test_augmentation_adds_one_vertex_per_value_and_one_edge_per_vertex_and_attr
     assert np.all(B[np.arange(200), owner[:, 0]] == 0.5) and np.all(owner[:, 1] >= 203)
 
 
+def test_bad_attribute_codes_are_refused():
+    A, _, a = attributed_sbm(100, 2, 6, 0.3, 0.5, seed=0)
+    for bad in (a[:50], a - 1, a + 0.5):
+        with pytest.raises(ValueError, match="non-negative integer codes"):
+            augment(A, bad)
+
+
 def test_grid_closed_form_modes_are_eigenvectors():
     L = laplacian(grid(12))
     V = grid_modes(12)

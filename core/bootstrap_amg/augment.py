@@ -24,8 +24,12 @@ def augment(A, attributes, omega: float = 1.0) -> tuple[sp.csr_array, np.ndarray
     attribute l. Structure vertices keep their indices 0..N-1; attribute vertices follow, attribute by
     attribute, in code order."""
     A = sp.csr_array(A, dtype=float)
-    codes = as_columns(attributes).astype(np.int64)
+    codes = as_columns(attributes)
     n = A.shape[0]
+    if codes.shape[0] != n or not np.issubdtype(codes.dtype, np.integer) or (codes < 0).any():
+        raise ValueError(f"attributes must be non-negative integer codes, one row per vertex ({n}); "
+                         f"got shape {codes.shape}, dtype {codes.dtype}")
+    codes = codes.astype(np.int64)
     offsets = n + np.concatenate([[0], np.cumsum(codes.max(axis=0) + 1)])
     owner = codes + offsets[:-1]
     n_aug = int(offsets[-1])
