@@ -99,7 +99,8 @@ def alpha_q_scatter(table: pd.DataFrame):
     fig = go.Figure()
     for col, name in (("alpha_full", "full ESD"), ("alpha_farms", "FARMS")):
         fig.add_scatter(x=table.Q, y=table[col], mode="markers", name=name, text=table.layer,
-                        marker=dict(color=SET_COLORS[name], size=9), hovertemplate="%{text}: Q %{x:.3g}, alpha %{y:.3g}")
+                        marker=dict(color=SET_COLORS[name], size=9),
+                        hovertemplate="%{text}: Q %{x:.3g}, alpha %{y:.3g}")
     fig.update_layout(title="Layer alpha against the layer's aspect ratio", height=380, hovermode="closest",
                       xaxis=dict(title="Q = larger side / smaller side", type="log"), yaxis_title="alpha")
     return fig, table[["layer", "Q", "alpha_full", "alpha_farms"]]
