@@ -236,7 +236,7 @@ def live_rerun() -> None:
     key = tuple(sorted((k, str(v)) for k, v in cfg.items()))
     live = on_request(LIVE, key, lambda p: [r.row() for r in experiments.comparison(cfg, progress=p)],
                       "Training FC and EBV heads...", f"Rerun live: 1 seed, {cfg['digits']['epochs']} and "
-                      f"{cfg['shapes']['epochs']} epochs (about a minute on one core)")
+                      f"{cfg['shapes']['epochs']} epochs (about 15 CPU-seconds)")
     if live is not None:
         st.dataframe(summary_table(live), hide_index=True)
         st.caption("The live rerun: one seed and fewer epochs than the shipped table, so lower and noisier.")

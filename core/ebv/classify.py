@@ -113,7 +113,7 @@ def train(model, x, y, epochs=8, lr=2e-3, batch=128, seed=0, device=None, progre
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         losses.append(total / len(Y))
         if progress is not None:
             progress((epoch + 1) / epochs)
