@@ -113,8 +113,8 @@ def header() -> dict:
 2. **Student-t, nu = 3**: heavy-tailed entries, same drift. **nu = 1.5**: the entries themselves create a
    power-law tail that dominates the Marchenko-Pastur bulk, and the drift mostly goes.
 3. **trained layer**: the same experiment on the shipped MLP's trained 1024 x 64 input layer.
-4. **window size 8**: FARMS stays flat, but at another level: alpha depends on the window's shape, so FARMS
-   compares layers at one window shape; its absolute value is not universal.
+4. **window size 8**: FARMS stays flat at about the same alpha: square windows of noise all follow the same
+   Marchenko-Pastur shape (ratio 1) whatever their size, which is why FARMS fixes the aspect ratio, not the size.
 5. Section 3: the tall input layer has the largest full-ESD alpha, so TempBalance gives it the largest
    learning rate; with FARMS the alphas' spread and their trend with Q shrink.
 6. Upload your own state dict (section 6) and look for a trend of alpha with Q.
