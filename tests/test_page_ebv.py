@@ -1,4 +1,6 @@
 """The EBV page through AppTest: defaults, changed controls, URL state, bad settings, the stall and its remedy."""
+import pytest
+
 from pages_harness import chart_titles, metric, open_page
 
 PAGE = "pages/ebv.py"
@@ -56,3 +58,11 @@ def test_alpha_zero_from_the_official_random_start_oscillates_and_says_so():
     at = open_page(PAGE, n="6", d="8", alpha="0", steps="100")
     assert metric(at, "converged") == "no"
     assert any("oscillates at about 4 lr = 0.04" in w.value for w in at.warning)
+
+
+@pytest.mark.slow
+def test_the_live_rerun_trains_on_a_click():
+    at = open_page(PAGE)
+    next(b for b in at.button if "Rerun live" in b.label).click().run()
+    assert not at.exception
+    assert any("live rerun" in c.value for c in at.caption)
