@@ -168,6 +168,8 @@ def generation(v: dict) -> None:
         figure(*history_figure(info, alpha, welch), "ebv_history")
     with right:
         figure(*angle_histogram(E, alpha, welch), "ebv_angles")
+    if d == 3:
+        figure(*sphere_figure(E), "ebv_sphere_live", caption="d = 3: the EBVs of this run as lines on the sphere.")
     compute_note(info.device, "float32", info.seconds)
 
 
