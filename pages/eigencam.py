@@ -150,8 +150,22 @@ def header() -> dict:
     return values | controls(METHOD_CONTROLS)
 
 
+def ready(task: str) -> bool:
+    """The shipped network (and for MNIST the digits) can be loaded; otherwise say how to get them."""
+    try:
+        network(task)
+        if task == "mnist":
+            held_out_digits()
+    except (assets.MissingAsset, digits.DigitsMissing) as err:
+        st.error(f"Cannot run this part of the page: {err}", icon=":material/error:")
+        return False
+    return True
+
+
 def pick_input(values: dict) -> Sample | None:
     source = values["source"]
+    if not ready(TASK[source]):
+        return None
     if source == DIGITS:
         x, y = held_out_digits()
         i = values["digit"]
