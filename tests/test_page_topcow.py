@@ -112,3 +112,13 @@ def test_cohort_runs_on_request():
     assert not at.exception
     assert 0 <= float(metric(at, "detection F1 (mean of 4)")) <= 1
     assert any("variant-balanced accuracy over the test set" in t for t in chart_titles(at))
+
+
+def test_cohort_states_plain_against_balanced():
+    at = open_page(PAGE, cases="12")
+    button = [b for b in at.button if b.label.startswith("Score a simulated test set")]
+    if button:  # absent when this cohort is already in the process-wide store
+        button[0].click().run()
+    assert not at.exception
+    assert any("variant-balanced" in m.value and "plain" in m.value for m in at.markdown)
+    assert any("rare variants" in str(c.value) for c in at.caption)

@@ -312,7 +312,8 @@ def test_detection_f1_counts_over_cases_and_zero_for_all_tn():
 
 def test_cohort_aggregation_runs_end_to_end():
     cases = cohort.simulate_cohort(4, seed=1, rates=cohort.ModelRates(miss_pcom=1.0, gap=0, false_3rd_a2=0,
-                                                                       lr_swap=0, miss_acom=0))
+                                                                       lr_swap=0, miss_acom=0, thin_power=0.0,
+                                                                       rare_factor=1.0))
     summary = cohort.aggregate(cases)
     assert 0 < summary["ClsAvgDice"] <= 1
     assert all(case["detection"][8] in ("FN", "TN") for case in cases)   # every Pcom missed

@@ -172,3 +172,26 @@ def cohort_figure(summary: dict, title: str):
     det_rows = pd.DataFrame({"what": [f"F1 {n}" for n in names], "plain accuracy": np.nan,
                              "variant-balanced accuracy": f1})
     return fig, pd.concat([det_rows, acc], ignore_index=True)
+
+
+def lesson_text(n: dict, region: str, total: int) -> str:
+    """Plain against variant-balanced accuracy of one region, stated from core.topcow.cohort.plain_versus_balanced."""
+    common = n["common"]
+    if not n["rest_cases"]:
+        return f"{region.capitalize()}: one class only ({common['cls']}), so plain and balanced agree."
+    verdict = ("overstates the model: the rare classes fail more, and plain accuracy is mostly the common class"
+               if n["plain"] > n["balanced"] else
+               "does not overstate it here: the rare classes do not fail more than the common one")
+    return (f"{region.capitalize()}: plain {n['plain']:.2f}, variant-balanced {n['balanced']:.2f}. The commonest "
+            f"class {common['cls']} ({common['cases']} of {total} cases) matches {common['accuracy']:.0%} of the time, "
+            f"the other classes {n['rest_accuracy']:.0%} on average ({n['rest_cases']} cases): plain accuracy {verdict}.")
+
+
+def error_split_text(cases: list, rates) -> str:
+    """How often the simulated model erred on rare-variant cases and on the others."""
+    rare = [c for c in cases if c["rare"]]
+    common = [c for c in cases if not c["rare"]]
+    wrong = lambda group: f"{np.mean([bool(c['mistakes']) for c in group]):.0%}" if group else "n/a"  # noqa: E731
+    return (f"Errors here depend on vessel radius (exponent {rates.thin_power:g}) and on the variant (x"
+            f"{rates.rare_factor:g} on rare classes): {len(rare)} of {len(cases)} cases are rare variants; the model "
+            f"erred on {wrong(rare)} of them and on {wrong(common)} of the others.")
