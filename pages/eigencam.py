@@ -92,6 +92,11 @@ class Sample:
     layer: int               # 0-based block index
     target: int | None       # None: the predicted class
 
+    @property
+    def outline(self):
+        """The mask drawn on the figures: a scene's object (a digit's mask is its own ink, already visible)."""
+        return self.mask if self.task == "shapes" else None
+
 
 @cache.resource(max_entries=2)  # two small CNNs, 61k and 24k parameters
 def network(task: str):
@@ -206,7 +211,7 @@ def three_maps(values: dict, sample: Sample):
     truth = f" (true class: **{classes[sample.label]}**)" if sample.label is not None else ""
     st.markdown(f"The classifier says **{classes[pred]}** with p = {ex.probs[pred]:.2f}{truth}. Grad-CAM and "
                 f"Grad-CAM++ explain the class **{classes[ex.target]}**; Eigen-CAM reads no class.")
-    figure(*maps_figure(sample.image, ex.maps, sample.mask, f"Three maps at conv block {sample.layer + 1}"),
+    figure(*maps_figure(sample.image, ex.maps, sample.outline, f"Three maps at conv block {sample.layer + 1}"),
            "eigencam_maps", caption="Maps are min-max scaled to [0, 1] at the layer's resolution, then upsampled "
            "bilinearly to the image (as grad-cam does).")
     if sample.mask is not None:
@@ -252,7 +257,7 @@ def class_agnostic(sample: Sample, ex) -> None:
     st.markdown(f"Grad-CAM changes with the class it explains (mean |difference| between two classes' maps here: "
                 f"{spread:.2f}); Eigen-CAM has no class input, so one map answers every question"
                 + (" (the three most probable classes are shown)." if len(classes) > 4 else "."))
-    figure(*classes_figure(sample.image, shown, ex.maps["Eigen-CAM"], sample.mask), "eigencam_classes")
+    figure(*classes_figure(sample.image, shown, ex.maps["Eigen-CAM"], sample.outline), "eigencam_classes")
 
 
 def held_out_table(values: dict, sample: Sample) -> None:
@@ -295,7 +300,7 @@ def robustness(values: dict, sample: Sample, ex) -> None:
     st.markdown(f"One FGSM step of size {values['eps']:g} against the {against} class: {outcome}. Correlation between "
                 "clean and attacked maps: " + ", ".join(f"{m} {corr[m]:.2f}" for m in METHODS) +
                 f"; the steadiest here is {steady}. The gradient methods explain the attacked image's own prediction.")
-    figure(*robustness_figure(sample.image, adv.image, ex.maps, adv.maps, corr, sample.mask, values["eps"]),
+    figure(*robustness_figure(sample.image, adv.image, ex.maps, adv.maps, corr, sample.outline, values["eps"]),
            "eigencam_fgsm")
     figure(*probabilities_figure(classes, ex.probs, adv.probs), "eigencam_probs")
     compute_note(ex.device, "float32", time.perf_counter() - start)
