@@ -37,8 +37,8 @@ SOURCE_CONTROLS = {
                     "3 and 4 are 64 x 8 x 8 (channels x height x width); 4 is the last, before pooling and the head."),
              Choice("target", "class for Grad-CAM(++)", ("predicted", *shapes.CLASSES), "predicted")],
     DIGITS: [Slider("digit", "held-out digit number", 0, 999, 0, 1),
-             Choice("digit_layer", "conv block", (1, 2, 3), 3, help="Block outputs: 1 is 16 x 14 x 14, 2 is 32 x 7 x 7, "
-                    "3 is 64 x 7 x 7 (the last)."),
+             Choice("digit_layer", "conv block", (1, 2, 3), 3,
+                    help="Block outputs: 1 is 16 x 14 x 14, 2 is 32 x 7 x 7, 3 is 64 x 7 x 7 (the last)."),
              Choice("digit_target", "class for Grad-CAM(++)", ("predicted", *CLASSES["mnist"]), "predicted")],
 }
 SOURCE_CONTROLS[UPLOAD] = SOURCE_CONTROLS[SCENES][2:]

@@ -25,7 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -87,7 +86,8 @@ def train(task: str, steps: int, seed: int, work: Path, every: int, lr: float = 
         sched.step()
         if (step + 1) % every == 0 or step + 1 == steps:
             log.append({"step": step + 1, "loss": round(loss.item(), 4)})
-            print(f"{task} step {step + 1}/{steps} loss {loss.item():.3f} cpu {time.process_time() - t0:.0f} s", flush=True)
+            print(f"{task} step {step + 1}/{steps} loss {loss.item():.3f} cpu {time.process_time() - t0:.0f} s",
+                  flush=True)
             work.mkdir(parents=True, exist_ok=True)
             torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
                         "step": step + 1, "log": json.dumps(log)}, ckpt)
@@ -115,7 +115,8 @@ def main():
         net = result.pop("model")
         path = OUT / f"{task}_cnn.pt"
         torch.save(net.state_dict(), path)
-        summary[task] = result | {"config": {k: list(v) if isinstance(v, tuple) else v for k, v in CONFIGS[task].items()}}
+        config = {k: list(v) if isinstance(v, tuple) else v for k, v in CONFIGS[task].items()}
+        summary[task] = result | {"config": config}
         print(f"{task}: held-out accuracy {result['held_out_accuracy']:.3f} -> {path.relative_to(ROOT)}")
         summary_file.write_text(json.dumps(summary, indent=1) + "\n")
         manifest.record([path, summary_file], "scripts/train_eigencam.py", args.seed)

@@ -92,9 +92,9 @@ def _background(rng, n: int, size: int = SIZE) -> np.ndarray:
     for _ in range(N_LINES):   # thin segments: distance to a segment <= 0.8 px
         p = rng.uniform(0, size, (n, 2))
         d = rng.uniform(-20, 20, (n, 2))
-        t = np.clip(((xx - p[:, 0, None, None]) * d[:, 0, None, None] + (yy - p[:, 1, None, None]) * d[:, 1, None, None])
-                    / (d**2).sum(1)[:, None, None], 0, 1)
-        dist2 = (xx - p[:, 0, None, None] - t * d[:, 0, None, None])**2 + (yy - p[:, 1, None, None] - t * d[:, 1, None, None])**2
+        px, py, ddx, ddy = p[:, 0, None, None], p[:, 1, None, None], d[:, 0, None, None], d[:, 1, None, None]
+        t = np.clip(((xx - px) * ddx + (yy - py) * ddy) / (d**2).sum(1)[:, None, None], 0, 1)
+        dist2 = (xx - px - t * ddx)**2 + (yy - py - t * ddy)**2
         on = (dist2 <= 0.64)[:, None]
         grey = rng.uniform(0.15, 0.85, (n, 1, 1, 1)).astype(np.float32)
         img = np.where(on, grey, img)
@@ -115,7 +115,8 @@ def render(n: int, seed: int = 0, distractor: float = 0.5, size: int = SIZE) -> 
     dr = rng.uniform(5.0, 9.0, n)
     dx = np.where(cx < size / 2, rng.uniform(size / 2 + 2, size - dr - 1), rng.uniform(dr + 1, size / 2 - 2))
     dy = rng.uniform(dr + 1, size - dr - 1)
-    dmask = _distractor_masks(rng.integers(2, size=n), dx, dy, dr, rng.uniform(0, np.pi, n), size) & has_d[:, None, None]
+    dmask = _distractor_masks(rng.integers(2, size=n), dx, dy, dr, rng.uniform(0, np.pi, n), size)
+    dmask &= has_d[:, None, None]
     dcolor = _hsv(rng.uniform(0, 1, n), rng.uniform(0.7, 1.0, n), rng.uniform(0.8, 1.0, n))
     img = np.where(dmask[:, None], dcolor[:, :, None, None], img)
     mask = shape_masks(labels, cx, cy, r, angle, size)
