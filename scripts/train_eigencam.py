@@ -65,7 +65,7 @@ def accuracy(net, x, y) -> float:
         return float((net(x).argmax(1) == y).float().mean())
 
 
-def train(task: str, steps: int, seed: int, work: Path, every: int, lr: float = 2e-3) -> dict:
+def train(task: str, steps: int, seed: int, work: Path, every: int, lr: float = 2e-3, n_held_out: int = 512) -> dict:
     data = digits.split(*digits.load()) if task == "mnist" else None
     net = model.build(CONFIGS[task], seed)
     opt = torch.optim.Adam(net.parameters(), lr)
@@ -91,7 +91,7 @@ def train(task: str, steps: int, seed: int, work: Path, every: int, lr: float = 
             work.mkdir(parents=True, exist_ok=True)
             torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
                         "step": step + 1, "log": json.dumps(log)}, ckpt)
-    x, y = held_out(task, data)
+    x, y = held_out(task, data, n_held_out)
     return {"model": net.eval(), "steps": steps, "seed": seed, "batch": BATCH, "lr": lr, "log": log,
             "held_out_accuracy": round(accuracy(net, x, y), 4), "held_out_n": len(y),
             "cpu_seconds_this_run": round(time.process_time() - t0, 1),

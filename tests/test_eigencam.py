@@ -225,3 +225,24 @@ def test_shipped_classifiers_beat_chance_by_far(task, n):
     with torch.no_grad():
         acc = (net(torch.from_numpy(x)).argmax(1).numpy() == y).mean()
     assert acc > 0.85
+
+
+def test_training_resumes_exactly_where_it_stopped(tmp_path, monkeypatch):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("train_eigencam", assets.ROOT / "scripts" / "train_eigencam.py")
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    straight = train.train("shapes", steps=4, seed=1, work=tmp_path / "a", every=2, n_held_out=8)["model"].state_dict()
+    real_batch = train.batch_for
+
+    def interrupted(task, step, seed, data):
+        if step == 3:
+            raise KeyboardInterrupt
+        return real_batch(task, step, seed, data)
+
+    monkeypatch.setattr(train, "batch_for", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train.train("shapes", steps=4, seed=1, work=tmp_path / "b", every=2, n_held_out=8)
+    monkeypatch.setattr(train, "batch_for", real_batch)
+    resumed = train.train("shapes", steps=4, seed=1, work=tmp_path / "b", every=2, n_held_out=8)["model"].state_dict()
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
