@@ -232,10 +232,13 @@ def benchmark_section() -> None:
            caption=f"Lines: precomputed by scripts/make_lightsb_benchmark.py (K = {table['settings']['K']}, "
            f"{table['settings']['steps']:,} steps). Squares: POT's Sinkhorn on 1,000 samples per marginal.")
     rows = [dict(D=c["dim"], eps=c["epsilon"], lightsb=c["cbw2_uvp"][-1], lightsb_s=c["lightsb_cpu_s"],
-                 sinkhorn=c["sinkhorn_cbw2_uvp"], sinkhorn_s=c["sinkhorn_cpu_s"]) for c in table["cells"]]
+                 sinkhorn=c["sinkhorn_cbw2_uvp"], sinkhorn_s=c["sinkhorn_cpu_s"],
+                 converged=f"{'yes' if c['sinkhorn_converged'] else 'no'} ({c['sinkhorn_iterations']} it)")
+            for c in table["cells"]]
     frame = pd.DataFrame(rows)
     st.dataframe(frame.rename(columns={"lightsb": "LightSB cBW2-UVP %", "lightsb_s": "LightSB CPU s (with scoring)",
-                                       "sinkhorn": "Sinkhorn cBW2-UVP %", "sinkhorn_s": "Sinkhorn CPU s"}),
+                                       "sinkhorn": "Sinkhorn cBW2-UVP %", "sinkhorn_s": "Sinkhorn CPU s",
+                                       "converged": "Sinkhorn converged (tol 1e-7)"}),
                  hide_index=True)
     wins, worst = int((frame.lightsb < frame.sinkhorn).sum()), table["cells"][int(frame.lightsb.idxmax())]
     falling = worst["cbw2_uvp"][-1] < 0.9 * worst["cbw2_uvp"][-3]
