@@ -65,3 +65,13 @@ def test_a_good_upload_becomes_the_target():
     rows = "\n".join(f"{0.1 * i:.2f},{(-1) ** i:.1f}" for i in range(40)).encode()
     upload(at, b"x,y\n" + rows)
     assert not at.error and any("The learned plan" in t for t in chart_titles(at))
+
+
+@pytest.mark.slow  # two more digit bridges and a 1,500-step benchmark cell
+def test_buttons_start_the_benchmark_cell_and_the_eps_sweep():
+    at = open_page(PAGE, b_dim="2", b_eps="1")
+    next(b for b in at.button if b.label.startswith("Run one cell live")).click().run()
+    assert not at.exception and any("live: D=2, eps=1" in str(c.proto.spec) for c in at.get("plotly_chart"))
+    next(b for b in at.button if b.label.startswith("Compare eps")).click().run()
+    assert not at.exception and any("trade-off" in t for t in chart_titles(at))
+    assert "From eps = 0.01 to 1 the displacement goes" in text(at)
