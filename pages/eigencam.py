@@ -281,7 +281,8 @@ def held_out_table(values: dict, sample: Sample) -> None:
     verdict = "above" if e["pointing game"] > g["pointing game"] else "not above"
     st.caption(f"Pointing game, clean: Eigen-CAM {e['pointing game']:.1%}, Grad-CAM {g['pointing game']:.1%} "
                f"(Eigen-CAM is {verdict} Grad-CAM here); IoU {e['IoU']:.2f} against {g['IoU']:.2f}. The sign rule "
-               f"flipped {t['sign_flips']} of {t['n']} maps at this layer.")
+               f"flipped {t['sign_flips']} of {t['n']} maps at this layer; without it (grad-cam's EigenCAM) the "
+               f"pointing game is {clean.loc['Eigen-CAM, no sign rule (grad-cam)', 'pointing game']:.1%}.")
 
 
 def robustness(values: dict, sample: Sample, ex) -> None:
