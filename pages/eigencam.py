@@ -297,10 +297,13 @@ def robustness(values: dict, sample: Sample, ex) -> None:
                f"the prediction stays **{classes[before]}** (p {ex.probs[before]:.2f} -> {adv.probs[after]:.2f})")
     corr = adv.correlation
     steady = max(corr, key=corr.get)
+    spread = max(corr.values()) - min(corr.values())
+    verdict = (f"the steadiest here is {steady}" if spread >= 0.01 else
+               "all three barely move at this epsilon" + ("; raise it" if before == after else ""))
     against = "true" if sample.label is not None else "predicted"
     st.markdown(f"One FGSM step of size {values['eps']:g} against the {against} class: {outcome}. Correlation between "
                 "clean and attacked maps: " + ", ".join(f"{m} {corr[m]:.2f}" for m in METHODS) +
-                f"; the steadiest here is {steady}. The gradient methods explain the attacked image's own prediction.")
+                f"; {verdict}. The gradient methods explain the attacked image's own prediction.")
     figure(*robustness_figure(sample.image, adv.image, ex.maps, adv.maps, corr, sample.outline, values["eps"]),
            "eigencam_fgsm")
     figure(*probabilities_figure(classes, ex.probs, adv.probs), "eigencam_probs")
