@@ -228,26 +228,6 @@ def scene_section(key, w, k, n_anchors, windows, samples, errors, layout, source
                "first k eigen-trajectories: the floor of any forecast in ET space.")
 
 
-def differs(summary: dict) -> str:
-    return f"""
-* **Data**: ETH/UCY and SDD can't be downloaded here. A social-force corridor (walls, a pillar, groups,
-  standing people, arrivals from both ends; core/eigentrajectory/crowd.py) stands in, sampled at 0.4 s with
-  8 observed / 12 future steps. {len(summary['train_scenes'])} scenes ({summary['train_samples']:,} samples) train;
-  {len(summary['heldout_scenes'])} other seeds are held out. Your own
-  ETH/UCY file can be uploaded, but the network was trained on the simulator only.
-* **Predictor**: a small MLP with max-pooled neighbours (their positions, steps and ET coefficients) instead
-  of the 10 published baselines; trained {summary['epochs']} epochs (the paper: 256); all {len(summary['cells'])}
-  cells of the k x anchors grid (two networks each) took {summary['total_cpu_seconds'] / 60:.0f} min of one CPU core.
-  It also outputs a probability per sample (cross-entropy to the winner, as in MultiPath); the paper's
-  samples carry none.
-* **One descriptor**: no separate moving/slow descriptors and no speed scaling (the normaliser is origin +
-  rotation only, as the paper's descriptor study); no y-flip augmentation; k-means n_init 3 (paper 10).
-* **Evaluation**: held-out seeds of the same simulator, not leave-one-scene-out over five real scenes, so the
-  numbers are not comparable with the paper's tables. The network sees no absolute position (the paper
-  feeds it the position relative to the scene mean): it sees the people around, not the walls or the pillar.
-* **Curves** fitted by least squares (closed form), not 100k Adam steps; B-splines take their best degree 1-3."""
-
-
 def header(summary: dict) -> dict:
     paper_header(PAPER)
     st.markdown(
@@ -259,7 +239,7 @@ def header(summary: dict) -> dict:
     st.latex(r"M=[\tilde{\mathbf x}_1\ \cdots\ \tilde{\mathbf x}_N]\in\mathbb R^{2T\times N},\quad "
              r"M=U\Sigma V^\top,\quad C=U_k^\top M,\quad \hat M=U_kC,\quad "
              r"\hat{\mathbf x}_s=U_k\,(\mathbf c^{\mathrm{anchor}}_s+\Delta\mathbf c_s)")
-    explainers(shows=SHOWS, try_this=TRY_THIS, differs=differs(summary))
+    explainers(shows=SHOWS, try_this=TRY_THIS, differs=figs.differs_text(summary))
     return controls(CONTROLS)
 
 
@@ -330,6 +310,22 @@ def refinement(summary: dict, k: int, n_anchors: int) -> None:
                    f"samples ({len(summary['heldout_scenes'])} scenes). This cell trained in "
                    f"{cell['cpu_seconds']:.0f} s of one CPU core (both networks + k-means + evaluation).")
     st.dataframe(pd.DataFrame([{"method": m, **v} for m, v in cell["metrics"].items()]), hide_index=True)
+    euclidean_twin(k, n_anchors)
+
+
+def euclidean_twin(k: int, n_anchors: int) -> None:
+    """The paper's headline: the same predictor in ET space against Euclidean space (precomputed)."""
+    twin = data.load_twin_metrics()
+    cell = (twin or {}).get("cells", {}).get(f"k{k}_s{n_anchors}")
+    if cell is None:
+        st.info(f"The Euclidean twin was trained for {', '.join(sorted((twin or {}).get('cells', {}))) or 'no cell'}"
+                " (scripts/train_eigentrajectory_twin.py); pick one of those k / anchors to compare.")
+        return
+    st.markdown("**ET space or Euclidean space?** The same network body, loss, data, epochs and seed, but each "
+                "sample is the 24 numbers of the future instead of k coefficients (no anchors), against a "
+                f"best-of-{n_anchors} noisy constant velocity and the collision rate of every method's futures:")
+    st.dataframe(figs.twin_table(cell), hide_index=True)
+    st.markdown(figs.twin_sentence(cell))
 
 
 def own_data(rows) -> None:

@@ -90,3 +90,10 @@ def test_click_events_in_every_shape_give_the_agent():
     assert agent_from_selection({"selection": {"points": [{"customdata": 7}]}}) == 7
     assert agent_from_selection({"selection": {"points": [{"x": 1.0}, {"customdata": [3]}]}}) == 3
     assert agent_from_selection({"selection": {"points": []}}) is None and agent_from_selection(None) is None
+
+
+def test_euclidean_twin_comparison_is_stated_from_the_numbers():
+    at = open_page("pages/eigentrajectory.py")
+    text = " ".join(m.value for m in at.markdown)
+    assert "Euclidean space" in text and "the paper's claim holds here" in text
+    assert "noisy constant velocity" in text and "Collision rates" in text

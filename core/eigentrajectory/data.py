@@ -19,6 +19,7 @@ ASSET_DIR = assets.ASSETS / "eigentrajectory"  # where the training script write
 TRACKS_FILE = ASSET_DIR / "train_tracks.npz"
 WEIGHTS_FILE = ASSET_DIR / "forecasters.pt"
 METRICS_FILE = ASSET_DIR / "heldout_metrics.json"
+TWIN_METRICS_FILE = ASSET_DIR / "twin_metrics.json"   # scripts/train_eigentrajectory_twin.py
 
 DENSITY_CYCLE = ("sparse", "medium", "dense")
 TRAIN_SCENES = tuple((seed, DENSITY_CYCLE[seed % 3]) for seed in range(12))
@@ -75,3 +76,10 @@ def load_metrics(path: Path | None = None) -> dict:
         return assets.json_file("eigentrajectory", METRICS_FILE.name)
     import json
     return json.loads(path.read_text())
+
+
+def load_twin_metrics() -> dict | None:
+    """The Euclidean twin's and the fair baselines' held-out metrics, or None if not shipped."""
+    if not TWIN_METRICS_FILE.exists():
+        return None
+    return assets.json_file("eigentrajectory", TWIN_METRICS_FILE.name)

@@ -131,10 +131,11 @@ class ETForecaster(nn.Module):
     """History coefficients + pooled neighbours -> S refined anchors (k coefficients each) and S scores."""
 
     def __init__(self, k: int, anchors: np.ndarray, use_anchors: bool, coef_scale: np.ndarray,
-                 hidden: int = 64, pooled: int = 48):
+                 hidden: int = 64, pooled: int = 48, out_dim: int | None = None):
         super().__init__()
         S = len(anchors)
-        self.k, self.n_samples = k, S
+        # out_dim: outputs per sample; k (ET coefficients) by default, 24 for the Euclidean twin (twin.py)
+        self.k, self.n_samples, self.out_dim = k, S, out_dim or k
         anchors = torch.as_tensor(np.asarray(anchors, dtype=np.float32))
         self.register_buffer("anchors", anchors if use_anchors else torch.zeros_like(anchors))
         scale = torch.as_tensor(np.asarray(coef_scale, dtype=np.float32))
@@ -142,7 +143,7 @@ class ETForecaster(nn.Module):
         self.register_buffer("out_scale", scale[k:].clone())       # std of future coefficients
         self.neighbour = _mlp(4 + k, pooled, pooled)
         self.trunk = nn.Sequential(_mlp(k + pooled, hidden, hidden), nn.GELU())
-        self.offsets = nn.Linear(hidden, S * k)
+        self.offsets = nn.Linear(hidden, S * self.out_dim)
         self.scores = nn.Linear(hidden, S)
         nn.init.zeros_(self.offsets.bias)
         if use_anchors:                       # start from the anchors themselves (zero residual)
@@ -151,9 +152,10 @@ class ETForecaster(nn.Module):
     @classmethod
     def from_state(cls, state: dict, device=None) -> "ETForecaster":
         """Rebuild a trained model from its state dict (sizes read off the tensors) on ``device``."""
-        S, k = state["anchors"].shape
-        model = cls(k, np.zeros((S, k)), True, np.ones(2 * k), hidden=state["scores.weight"].shape[1],
-                    pooled=state["neighbour.0.weight"].shape[0])
+        S, out = state["anchors"].shape
+        k = state["neighbour.0.weight"].shape[1] - 4
+        model = cls(k, np.zeros((S, out)), True, np.ones(k + out), hidden=state["scores.weight"].shape[1],
+                    pooled=state["neighbour.0.weight"].shape[0], out_dim=out)
         model.load_state_dict({name: t.float() for name, t in state.items()})
         return model.to(pick_device(device)).eval()
 
@@ -163,7 +165,7 @@ class ETForecaster(nn.Module):
         h_nb = self.neighbour(nb).masked_fill(~mask[..., None], -1e4).amax(1)
         h_nb = torch.where(mask.any(1, keepdim=True), h_nb, torch.zeros_like(h_nb))   # alone: no social term
         h = self.trunk(torch.cat([own, h_nb], -1))
-        residual = self.offsets(h).view(-1, self.n_samples, self.k) * self.out_scale
+        residual = self.offsets(h).view(-1, self.n_samples, self.out_dim) * self.out_scale
         return self.anchors + residual, self.scores(h)
 
 
@@ -192,14 +194,17 @@ def _tensors(*arrays, device):
 @keeps_global_rng
 def train_forecaster(samples: Samples, U_obs, U_pred, k: int, anchors: np.ndarray, use_anchors: bool,
                      epochs: int = 20, batch: int = 256, lr: float = 2e-3, seed: int = 0, device=None,
-                     progress=None) -> tuple[ETForecaster, list[float]]:
-    """AdamW + cosine decay + grad clipping (official: AdamW 1e-3, StepLR, clip 10, 256 epochs)."""
+                     progress=None, out_basis: np.ndarray | None = None) -> tuple[ETForecaster, list[float]]:
+    """AdamW + cosine decay + grad clipping (official: AdamW 1e-3, StepLR, clip 10, 256 epochs).
+
+    ``out_basis`` (24, d) replaces U_pred[:, :k] as the output space (the identity: the Euclidean twin)."""
     device = pick_device(device)
     torch.manual_seed(seed)  # module init draws from the global RNG; @keeps_global_rng restores it
     c_obs, nb, mask = network_inputs(samples, U_obs, k)
-    c_fut = samples.future.reshape(len(c_obs), -1) @ U_pred[:, :k]
-    model = ETForecaster(k, anchors, use_anchors, coefficient_scale(c_obs, c_fut)).to(device)
-    c_obs, nb, mask, c_fut, fut, Uk = _tensors(c_obs, nb, mask, c_fut, samples.future, U_pred[:, :k], device=device)
+    basis = U_pred[:, :k] if out_basis is None else out_basis
+    c_fut = samples.future.reshape(len(c_obs), -1) @ basis
+    model = ETForecaster(k, anchors, use_anchors, coefficient_scale(c_obs, c_fut), out_dim=basis.shape[1]).to(device)
+    c_obs, nb, mask, c_fut, fut, Uk = _tensors(c_obs, nb, mask, c_fut, samples.future, basis, device=device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * ((len(c_obs) + batch - 1) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
@@ -228,7 +233,7 @@ def predict(model: ETForecaster, samples: Samples, U_obs, U_pred) -> tuple[np.nd
     device = model.anchors.device
     c_obs, nb, mask = _tensors(*network_inputs(samples, U_obs, model.k), device=device)
     coef, logits = model(c_obs, nb, mask)
-    U = torch.as_tensor(np.asarray(U_pred[:, :model.k], dtype=np.float32), device=device)
+    U = torch.as_tensor(np.asarray(U_pred[:, :model.out_dim], dtype=np.float32), device=device)
     futures = (coef @ U.T).view(len(coef), model.n_samples, PRED_LEN, 2)
     return futures.double().cpu().numpy(), torch.softmax(logits, -1).double().cpu().numpy()
 
@@ -274,7 +279,10 @@ def best_of(pred: np.ndarray, future: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def every_method(samples, nets: dict, anchors, U_obs: np.ndarray, U_pred: np.ndarray, k: int) -> dict:
     """Every method's forecasts (``all_forecasts``: the trained networks, anchors only, constant velocity),
-    plus the rank-k oracle (the truth projected on the first k eigen-trajectories, the floor of ET space)."""
+    best-of-S noisy constant velocity (twin.py), plus the rank-k oracle (the truth projected on the first k eigen-trajectories, the floor of ET space)."""
+    from .twin import NOISE, NOISY_CV, noisy_constant_velocity
     out = all_forecasts(samples, nets, anchors.centres, anchors.counts / anchors.counts.sum(), U_obs, U_pred)
+    S = len(anchors.centres)   # a best-of-S baseline beside the best-of-S methods
+    out[NOISY_CV] = (noisy_constant_velocity(samples.obs, S, *NOISE), np.full((len(samples.obs), S), 1 / S))
     out["rank-k oracle"] = (rank_k_oracle(samples.future, U_pred, k), np.ones((len(samples.obs), 1)))
     return out
