@@ -36,7 +36,8 @@ CONTROLS = [
 ]
 BRIDGE_T = Slider("t", "time t of the Brownian-bridge marginal", 0.0, 1.0, 0.5, 0.05)
 GAUSS_EPS = Choice("g_eps", "epsilon (Gaussian check)", (0.1, 0.5, 1.0, 2.0), 0.5)
-BENCH = [Choice("b_dim", "D (live run)", (2, 4, 8, 16), 8), Choice("b_eps", "epsilon (live run)", (0.1, 1.0, 10.0), 1.0)]
+BENCH = [Choice("b_dim", "D (live run)", (2, 4, 8, 16), 8),
+         Choice("b_eps", "epsilon (live run)", (0.1, 1.0, 10.0), 1.0)]
 SINK_N = Choice("n_sink", "Sinkhorn samples n per marginal", (250, 500, 1000, 2000), 500)
 DIGIT_CONTROLS = [Choice("src", "from digit", tuple(range(10)), 3), Choice("dst", "to digit", tuple(range(10)), 8),
                   Choice("d_eps", "epsilon (digits)", (0.01, 0.1, 1.0), 0.1)]
@@ -109,7 +110,8 @@ def header() -> dict:
 * **Single-cell** (EB, CITE-seq) and **ALAE latent translation** (FFHQ adult -> child, man <-> woman): competitive
   with neural solvers at a fraction of the cost; the ALAE run "converges on 4 CPU cores in less than 1 minute".""",
         try_this="""
-1. Move **epsilon** from 0.1 to 0.01: the conditionals from the four start points shrink (section 1), paths get straighter.
+1. Move **epsilon** from 0.1 to 0.01: the conditionals from the four start points shrink (section 1), paths get
+   straighter.
 2. eps = 0.002 with 1,000 steps: the W2 to the target gets worse; the paper trains 20,000 steps at lr 3e-4 (set both;
    that run starts on a button).
 3. **K = 5** on the Swiss roll: too few Gaussians to cover the roll; watch the centres in the mixture plot.
@@ -127,7 +129,8 @@ def header() -> dict:
 * **ALAE stand-in**: sklearn's 8x8 digits in a 16-D PCA latent replace FFHQ's 512-D ALAE latents.
 * **Sinkhorn at new points**: a discrete plan only has rows for its n samples; at the start points its dual potential
   extends it (pi(y_j | x) ∝ exp(log v_j - |x - y_j|^2 / (2 eps))), which equals the plan's rows on the samples.
-* **The drift** is written in closed form ((E[X_1 | X_t] - x) / (1 - t)) instead of autograd; the tests match the two.""")
+* **The drift** is written in closed form ((E[X_1 | X_t] - x) / (1 - t)) instead of autograd; the tests match
+  the two.""")
     return controls(CONTROLS)
 
 
@@ -178,8 +181,8 @@ def bridge_in_time(run, values) -> None:
     t = controls([BRIDGE_T], where=st)["t"]
     xt = run["model"].at_time(run["x0"], t, 1, seed=values["seed"])[:, 0]
     figure(*paths_figure(run["paths"], xt, t, run["target"]), "lightsb_paths",
-           caption=f"Left: 8 Euler-Maruyama paths (100 steps) from each start point. Right: 1,000 points of "
-           f"X_t sampled without simulation; at t = 0 they are p0, at t = 1 the model's p1.")
+           caption="Left: 8 Euler-Maruyama paths (100 steps) from each start point. Right: 1,000 points of "
+           "X_t sampled without simulation; at t = 0 they are p0, at t = 1 the model's p1.")
     left, right = st.columns(2)
     with left:
         figure(*loss_figure(run["model"].history["loss"]), "lightsb_loss")

@@ -1,8 +1,9 @@
 """The discrete baseline a user would reach for: POT's Sinkhorn plan between n samples of p0 and of p1.
 
 Cost M = 1/2 |x - y|^2 and reg = eps is LightSB's convention (notes: checked against the Gaussian closed
-form). The log-domain solver (POT ``method="sinkhorn_log"``) is used when exp(-M / eps) would underflow
-(max M / eps > ``LOG_DOMAIN_ABOVE``; on POT's torch backend), POT's standard matrix-scaling Sinkhorn otherwise (several times faster).
+form). The log-domain solver (POT ``method="sinkhorn_log"``, on POT's torch backend) is used when
+exp(-M / eps) nears underflow (max M / eps > ``LOG_DOMAIN_ABOVE``); POT's standard matrix-scaling Sinkhorn
+otherwise (several times faster).
 A discrete plan only knows its n source points; the conditional at a new x uses the entropic extension of
 the dual potential, pi(y_j | x) ∝ exp(log v_j - M(x, y_j) / eps) (the same formula as row i of the plan
 when x = x_i), so LightSB and Sinkhorn can be scored on the same test points. Its conditionals are
