@@ -246,3 +246,15 @@ def test_training_resumes_exactly_where_it_stopped(tmp_path, monkeypatch):
     monkeypatch.setattr(train, "batch_for", real_batch)
     resumed = train.train("shapes", steps=4, seed=1, work=tmp_path / "b", every=2, n_held_out=8)["model"].state_dict()
     assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+
+
+def test_the_precomputed_table_was_made_with_the_shipped_weights():
+    try:
+        table, trained = assets.json_file("eigencam", "heldout.json"), assets.json_file("eigencam", "training.json")
+    except assets.MissingAsset:
+        pytest.skip("assets not built yet")
+    # both measured on render(512, 10_000) / the 1,000 held-out digits: a stale table would disagree
+    assert table["shapes"]["layers"][-1]["accuracy_clean"] == trained["shapes"]["held_out_accuracy"]
+    assert table["mnist"]["accuracy_clean"] == trained["mnist"]["held_out_accuracy"]
+    rows = {(r["condition"], r["method"], r["threshold"]): r for r in table["shapes"]["layers"][-1]["rows"]}
+    assert rows[("clean", "random map", 0.5)]["pointing"] < rows[("clean", "Eigen-CAM", 0.5)]["pointing"]
