@@ -17,8 +17,9 @@ from core.registry import by_slug
 from core.spectral import householder_product
 from ui import cache
 from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header, unbound
-from ui.householder_figures import (describe_mix, gan_loss_figure, grid_image, purity_figure, readout_figure,
-                                    reflector_figure, response_figure, spectrum_figure)
+from ui.householder_figures import (comparison_table, describe_mix, differs_text, gan_loss_figure, grid_image,
+                                    purity_figure, readout_figure, reflector_figure, response_figure, spectrum_figure,
+                                    try_this_text)
 from ui.jobs import cached, on_request, store
 from ui.navigation import use_app_navigation
 
@@ -48,31 +49,6 @@ CONTROLS = [
     Slider("truncation", "Truncation psi", 0.3, 1.0, 0.7, 0.05),
     Slider("seed", "Latent seed", 0, 99, 0, 1),
 ]
-DIFFERS = """
-* **Generator and data**: a ~270k-parameter StyleGAN2 (rosinality's layout: mapping MLP, modulated and demodulated
-  3x3 convs, noise, ToRGB skips) trained here on 32x32 rendered shapes, instead of pretrained FFHQ / LSUN models:
-  3.63M images at batch 128 (23 minutes on one H200 GPU for 3.1M of them, 4.3 hours on a 2-core CPU for 0.56M). R1
-  gamma 0.05 every 16 steps, a compact residual discriminator, no path-length regulariser, style mixing 0.5 instead
-  of 0.9. The paper's models saw tens of millions of images. **Quality**: the samples are squares, circles and
-  triangles with soft corners; some are lopsided, and some squares come out as four-pointed stars (section 5's
-  re-render IoU scores this per sample, against the same score on rendered images). About half of them are squares,
-  a quarter circles, a fifth triangles (section 1 shows the live shape mix of both generators; the renderer draws a
-  third of each). Past 3M images the IoU stopped rising (about 0.79, renders 0.91) at every batch size tried (128 to
-  1024); our untested guess is the capacity of this small GAN (32 channels at 32x32 in G and D). Every run first
-  drew blobs, then drifted to mostly circles for a while (0.1M to 1M images) before the corners and the other shapes
-  came back, so the trainer keeps the checkpoint with the best-balanced shape mix, not the last one.
-* **Projector**: k reflectors per factor (they already reach every orthonormal k-frame) instead of the
-  official full n x n products; a fixed scalar gain (the mean top-k singular value of the trained A) keeps
-  the k singular values equal but at the trained scale (the StyleGAN3 code keeps a 1/sqrt(512) gain, the
-  StyleGAN2 code none). The initialisation uses the correct unit-lower geqrf vectors, so the start equals
-  the trained top-k SVD (the official copy of the raw geqrf output does not). The fine-tune runs at half the
-  base's learning rate: at the full rate this base lost triangles and doubled its Fréchet distance.
-* **Metrics**: FID and PIPL need Inception / LPIPS weights that cannot be downloaded here; a Fréchet
-  distance on the factor regressor's features, a per-sample re-render IoU (is this a shape the renderer
-  could draw?) and a ground-truth factor response replace them.
-* **Read-out**: directions are the columns of Q_in, read from the Householder factor, never from an SVD
-  of the fine-tuned A (its equal singular values make that an arbitrary rotation).
-"""
 REFLECTORS = Slider("reflectors", "Reflectors applied (8 x 8 example)", 0, 8, 3, 1)
 FT_STEPS = Choice("ft_steps", "Fine-tune steps", (10, 50, 100, 200), 50)
 SHOWS = """
@@ -84,16 +60,6 @@ SHOWS = """
 * The abstract's claim: "Within only 1 % of the original training steps for fine-tuning, our projector
   helps StyleGANs to discover more disentangled and precise semantic attributes without sacrificing
   image fidelity." The projector starts from the SVD of the pretrained A."""
-TRY_THIS = """
-1. Compare the **purity** and **MIG-style gap** metrics of section 4, SeFa vs Householder, then switch
-   **Layer**: which factors does each resolution carry? (In face StyleGANs coarse layers hold pose and
-   shape, fine layers colour and texture.)
-2. Set **SeFa variant = global**: rosinality's directions come from all layers at once and edit every
-   W+ slot; compare their factor response with the per-layer ones.
-3. Step through **Direction index** and watch the strength panel: SeFa's directions are ranked by
-   singular value, the Householder ones all have the same singular value.
-4. Run the **live fine-tune** and check that |QᵀQ - I| stays at float32 round-off whatever the steps.
-"""
 RESPONSES = store("householder.responses", max_entries=12)
 FINETUNES = store("householder.finetunes", max_entries=2)
 LIVE_SCORES = store("householder.live_scores", max_entries=8)
@@ -107,6 +73,12 @@ def shipped():
     cfg = GConfig.from_dict(base["g_cfg"])
     return (base, tuned, reg, build_generator(cfg, base["g_ema"]),
             hp.build_projector_generator(cfg, tuned["g_ema"], tuned["k"]), hp.factor_net_from_state(reg["state"]))
+
+
+@cache.resource(1)  # the precomputed per-direction comparison (scripts/score_householder.py), or None
+def comparison():
+    found = (assets.ASSETS / "householder" / "comparison.json").exists()
+    return assets.json_file("householder", "comparison.json") if found else None
 
 
 @cache.data(4, spinner="Fréchet distances, shape fidelity and shape mix...")  # a few numbers per model pair
@@ -138,7 +110,7 @@ def header() -> dict:
     st.latex(r"\text{SeFa: } n^\star_j = v_j(A),\; A = U\Sigma V^\top \qquad "
              r"\text{HP: } A = Q_{out}[:, :k]\,Q_{in}[:, :k]^\top,\; "
              r"Q = \prod_i \Big(I - 2\frac{v_i v_i^\top}{\|v_i\|^2}\Big)")
-    explainers(shows=SHOWS, try_this=TRY_THIS, differs=DIFFERS)
+    explainers(shows=SHOWS, try_this=try_this_text(comparison()), differs=differs_text(comparison()))
     return controls(CONTROLS)
 
 
@@ -251,6 +223,20 @@ def factor_response(c: SimpleNamespace):
                    f"error at most {max(v for key, v in errors.items() if key.endswith('_mae')):.3f} for scale, "
                    "position, hue and background.")
     figure(*purity_figure(hp.purity(M_s), hp.purity(M_h), s_s, s_h), "householder_purity")
+    verdict()
+
+
+def verdict() -> None:
+    result = comparison()
+    if result is None:
+        st.info("The per-direction comparison (assets/householder/comparison.json) is not shipped: run "
+                "scripts/score_householder.py.")
+        return
+    run = result["run"]
+    st.markdown(f"**The verdict, over all {len(result['rows']) // 2} directions of the 3 layers** (precomputed by "
+                f"scripts/score_householder.py, {result['n_latents']} latents per direction; fine-tune "
+                f"{run['finetune_steps']:,} steps). {result['verdict']['text']}")
+    st.dataframe(comparison_table(result), hide_index=True)
 
 
 def fidelity(c: SimpleNamespace):
@@ -288,7 +274,8 @@ def live_finetune(c: SimpleNamespace):
                 f"{c.tuned['batch']}; here batch 16 keeps a step under a second.")
     ft_steps = controls([FT_STEPS], where=st)["ft_steps"]
     run = on_request(FINETUNES, (ft_steps, base["step"]), lambda progress: hp.finetune_projector(
-        base["g_ema"], base["d"], c.G_base.cfg, k=c.k, steps=ft_steps, progress=progress),
+        base["g_ema"], base["d"], c.G_base.cfg, k=c.k, steps=ft_steps, progress=progress,
+        lr=c.tuned.get("lr", hp.FINETUNE_LR)),
         "Fine-tuning...", f"Run {ft_steps} fine-tune steps (about {round(ft_steps * FT_SECONDS_PER_STEP) + 5} s)")
     if run is None:
         return

@@ -1,6 +1,10 @@
 """Householder-projector fine-tune of the latest shapes StyleGAN2 checkpoint (Song et al., ICCV 2023, Sec. 3).
 
-    nice -n 19 python scripts/finetune_householder.py [--steps 500 --batch 32 | --frac 0.01] [--k 10]
+    nice -n 19 python scripts/finetune_householder.py [--steps 500 --batch 32 | --frac 0.01] [--k 10] [--lr 0.002]
+
+Resumable: the full training state is written to --state every --every steps; rerunning the same command
+continues from it (delete the file to start over). The shipped run: --frac 0.01 --lr 0.002 (the paper's
+1 % of the base's images, at the base's learning rate), one thread, nice -n 10.
 
 Reads assets/householder/train_latest.pt (written by scripts/train_householder_gan.py), snapshots its
 G_ema and D as generator_base.pt (fp16), replaces A in every upsampling conv by Q_out[:, :k] Q_in[:k, :]
@@ -58,6 +62,13 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ckpt", type=Path, default=ASSETS / "train_latest.pt", help="the trainer's checkpoint")
+    ap.add_argument("--state", type=Path, default=Path("/tmp/eigen_atlas_householder_finetune_state.pt"),
+                    help="resumable training state (written every --every steps; rerun to continue)")
+    ap.add_argument("--every", type=int, default=25)
+    ap.add_argument("--no-score", action="store_true", help="skip the scores (scripts/score_householder.py "
+                    "computes the per-direction table)")
+    ap.add_argument("--export-state", action="store_true", help="write generator_hp.pt from the --state file at "
+                    "the step it reached (an unfinished run), without training")
     ap.add_argument("--out", type=Path, default=ASSETS, help="folder for generator_base.pt / generator_hp.pt "
                     "(only assets/householder is recorded in the manifest)")
     args = ap.parse_args(argv)
@@ -71,29 +82,68 @@ def main(argv=None) -> None:
     torch.save(base, args.out / "generator_base.pt")
 
     steps = max(50, round(args.frac * ck["nimg"] / args.batch)) if args.frac > 0 else args.steps
-    t0 = time.time()
-    G_hp, log = hp.finetune_projector(ck["g_ema"], ck["d"], cfg, k=args.k, steps=steps, seed=args.seed,
-                                      batch=args.batch, lr=args.lr,
-                                      progress=lambda p: print(f"fine-tune {p:.0%}", flush=True)
-                                      if round(p * steps) % 25 == 0 else None)
-    seconds = time.time() - t0
+    if args.export_state:
+        return export_state(args, ck)
+    resume = torch.load(args.state, map_location="cpu", weights_only=True) if args.state.exists() else None
+    if resume is not None:
+        if resume["steps"] != steps:
+            raise SystemExit(f"{args.state} is a {resume['steps']}-step run; delete it to start a {steps}-step one")
+        print(f"resuming at step {resume['step']} of {steps}", flush=True)
+    t0, earlier = time.time(), (resume or {}).get("seconds", 0.0)
 
+    def checkpoint(state: dict) -> None:
+        state["seconds"] = earlier + time.time() - t0
+        torch.save(state, args.state.with_suffix(".tmp"))
+        args.state.with_suffix(".tmp").replace(args.state)  # atomic: a kill mid-write keeps the last state
+        print(f"step {state['step']}/{steps}  {state['seconds'] / 60:.1f} min", flush=True)
+
+    G_hp, log = hp.finetune_projector(ck["g_ema"], ck["d"], cfg, k=args.k, steps=steps, seed=args.seed,
+                                      batch=args.batch, lr=args.lr, resume=resume, checkpoint=checkpoint,
+                                      checkpoint_every=args.every)
+    seconds = earlier + time.time() - t0
+
+    result = {"base_step": ck["step"], "base_minutes": ck["train_seconds"] / 60, "finetune_steps": steps,
+              "finetune_minutes": seconds / 60, "finetune_batch": args.batch, "finetune_lr": args.lr,
+              "finetune_images_fraction": steps * args.batch / ck["nimg"],
+              "orthogonality_error": hp.orthogonality_error(G_hp)}
+    if not args.no_score:
+        result.update(score_run(ck, cfg, G_hp, args.k))
+    print(json.dumps(result, indent=1), flush=True)
+    torch.save({"g_ema": half(G_hp.state_dict()), "g_cfg": ck["g_cfg"], "k": args.k, "steps": steps,
+                "batch": args.batch, "lr": args.lr, "base_step": ck["step"], "finetune_seconds": seconds,
+                "log": log, "result": result}, args.out / "generator_hp.pt")
+    if args.out.resolve() == ASSETS.resolve():
+        manifest.record([ASSETS / "generator_base.pt", ASSETS / "generator_hp.pt"], SCRIPT, args.seed)
+
+
+def export_state(args, ck: dict) -> None:
+    """generator_hp.pt from an unfinished run's state: its EMA generator at the step it reached."""
+    state = torch.load(args.state, map_location="cpu", weights_only=True)
+    k = next(v.shape[1] for key, v in state["g_ema"].items() if key.endswith("modulation.V"))
+    cfg = GConfig.from_dict(ck["g_cfg"])
+    G_hp = hp.build_projector_generator(cfg, state["g_ema"], k, device="cpu")
+    result = {"base_step": ck["step"], "finetune_steps": state["step"], "planned_steps": state["steps"],
+              "finetune_minutes": state["seconds"] / 60, "finetune_batch": args.batch, "finetune_lr": args.lr,
+              "finetune_images_fraction": state["step"] * args.batch / ck["nimg"],
+              "orthogonality_error": hp.orthogonality_error(G_hp)}
+    print(json.dumps(result, indent=1), flush=True)
+    torch.save({"g_ema": half(G_hp.state_dict()), "g_cfg": ck["g_cfg"], "k": k, "steps": state["step"],
+                "planned_steps": state["steps"], "batch": args.batch, "lr": args.lr, "base_step": ck["step"],
+                "finetune_seconds": state["seconds"], "log": state["log"], "result": result},
+               args.out / "generator_hp.pt")
+    if args.out.resolve() == ASSETS.resolve():
+        manifest.record([ASSETS / "generator_base.pt", ASSETS / "generator_hp.pt"], SCRIPT, args.seed)
+
+
+def score_run(ck: dict, cfg: GConfig, G_hp, k: int) -> dict:
+    """The summary scores of SeFa on the base and of the projector (the per-direction table is separate)."""
     net = load_regressor()
     G_base = build_generator(cfg, ck["g_ema"], device="cpu")
     n_layers = len(G_base.projector_layers)
     real = hp.real_features(net, 1000)
-    before = scores(G_base, net, real, lambda l: hp.sefa_layer(G_base, l, args.k)[0], n_layers)
+    before = scores(G_base, net, real, lambda l: hp.sefa_layer(G_base, l, k)[0], n_layers)
     after = scores(G_hp, net, real, lambda l: hp.householder_directions(G_hp, l), n_layers)
-    result = {"base_step": ck["step"], "base_minutes": ck["train_seconds"] / 60, "finetune_steps": steps,
-              "finetune_minutes": seconds / 60,
-              "finetune_batch": args.batch, "finetune_lr": args.lr, "sefa_per_layer": before, "householder": after,
-              "orthogonality_error": hp.orthogonality_error(G_hp)}
-    print(json.dumps(result, indent=1), flush=True)
-    torch.save({"g_ema": half(G_hp.state_dict()), "g_cfg": ck["g_cfg"], "k": args.k, "steps": steps,
-                "batch": args.batch, "base_step": ck["step"], "finetune_seconds": seconds, "log": log, "result": result},
-               args.out / "generator_hp.pt")
-    if args.out.resolve() == ASSETS.resolve():
-        manifest.record([ASSETS / "generator_base.pt", ASSETS / "generator_hp.pt"], SCRIPT, args.seed)
+    return {"sefa_per_layer": before, "householder": after}
 
 
 if __name__ == "__main__":

@@ -103,3 +103,20 @@ def test_live_finetune_on_click():
     assert not at.exception
     assert float(metric(at, "max |QᵀQ - I| after live fine-tune")) < 1e-4
     assert any("Live Householder fine-tune" in t for t in chart_titles(at))
+
+
+def test_verdict_and_try_this_come_from_the_shipped_numbers():
+    import json
+
+    from core import householder as hp
+    from core.assets import ASSETS
+    at = open_page(PAGE)
+    path = ASSETS / "householder" / "comparison.json"
+    if not path.exists():
+        assert any("comparison.json" in i.value for i in at.info)
+        return
+    result = json.loads(path.read_text())
+    text = " ".join(m.value for m in at.markdown)
+    assert hp.verdict_of(result["summary"])["text"] in text
+    try_this = next(e for e in at.expander if e.label == "Try this")
+    assert "does not make their edits equally strong" in " ".join(m.value for m in try_this.markdown)

@@ -117,3 +117,74 @@ def reflector_figure(Q: np.ndarray, m: int):
 def describe_mix(mix) -> str:
     """'50% squares, 28% circles, 22% triangles' for a shape mix."""
     return ", ".join(f"{share:.0%} {name}s" for name, share in zip(shapes.SHAPES, mix))
+
+
+
+DIFFERS = """
+* **Generator and data**: a ~270k-parameter StyleGAN2 (rosinality's layout: mapping MLP, modulated and demodulated
+  3x3 convs, noise, ToRGB skips) trained here on 32x32 rendered shapes, instead of pretrained FFHQ / LSUN models:
+  3.63M images at batch 128 (23 minutes on one H200 GPU for 3.1M of them, 4.3 hours on a 2-core CPU for 0.56M). R1
+  gamma 0.05 every 16 steps, a compact residual discriminator, no path-length regulariser, style mixing 0.5 instead
+  of 0.9. The paper's models saw tens of millions of images. **Quality**: the samples are squares, circles and
+  triangles with soft corners; some are lopsided, and some squares come out as four-pointed stars (section 5's
+  re-render IoU scores this per sample, against the same score on rendered images). About half of them are squares,
+  a quarter circles, a fifth triangles (section 1 shows the live shape mix of both generators; the renderer draws a
+  third of each). Past 3M images the IoU stopped rising (about 0.79, renders 0.91) at every batch size tried (128 to
+  1024); our untested guess is the capacity of this small GAN (32 channels at 32x32 in G and D). Every run first
+  drew blobs, then drifted to mostly circles for a while (0.1M to 1M images) before the corners and the other shapes
+  came back, so the trainer keeps the checkpoint with the best-balanced shape mix, not the last one.
+* **Projector**: k reflectors per factor (they already reach every orthonormal k-frame) instead of the
+  official full n x n products; a fixed scalar gain (the mean top-k singular value of the trained A) keeps
+  the k singular values equal but at the trained scale (the StyleGAN3 code keeps a 1/sqrt(512) gain, the
+  StyleGAN2 code none). The initialisation uses the correct unit-lower geqrf vectors, so the start equals
+  the trained top-k SVD (the official copy of the raw geqrf output does not). {finetune}
+* **Metrics**: FID and PIPL need Inception / LPIPS weights that cannot be downloaded here; a Fréchet
+  distance on the factor regressor's features, a per-sample re-render IoU (is this a shape the renderer
+  could draw?) and a ground-truth factor response replace them. The PIPL analogue in section 4's verdict is
+  a path length along each direction in the regressor's feature space (|f(w + (t + d)v) - f(w + tv)|^2 / d^2).
+* **Read-out**: directions are the columns of Q_in, read from the Householder factor, never from an SVD
+  of the fine-tuned A (its equal singular values make that an arbitrary rotation).
+"""
+
+
+def differs_text(comparison: dict | None) -> str:
+    """The page's "What differs" with the shipped fine-tune's length and learning rate."""
+    if comparison is None:
+        return DIFFERS.format(finetune="")
+    run = comparison["run"]
+    finetune = (f"The shipped fine-tune ran {run['finetune_steps']:,} steps at batch {run['batch']} and lr "
+                f"{run['lr']:g} (the base's learning rate is 0.002), {run['images_fraction']:.2%} of the base's "
+                f"images (the paper: about 1 % of its steps)"
+                + (f", stopped at step {run['finetune_steps']:,} of a planned {run['planned_steps']:,} to meet a "
+                   "deadline on a shared 2-core CPU." if run["planned_steps"] > run["finetune_steps"] else "."))
+    return DIFFERS.format(finetune=finetune)
+
+
+def try_this_text(comparison: dict | None) -> str:
+    """Try this, with item 3 stated from the shipped per-direction strengths."""
+    third = ("3. Step through **Direction index** and watch the strength panel: SeFa's directions are ranked by "
+             "singular value; the Householder ones share one singular value in A.")
+    if comparison is not None:
+        strength = {m: [r["strength"] for r in comparison["rows"] if r["method"] == m] for m in ("SeFa", "Householder")}
+        h, s = strength["Householder"], strength["SeFa"]
+        third += (f" That does not make their edits equally strong in pixels: over all layers the Householder "
+                  f"directions move pixels by {min(h):.3f} to {max(h):.3f} (RMS), SeFa's by {min(s):.3f} to "
+                  f"{max(s):.3f}. One gain in the style affine is not one effect on the image.")
+    return "\n".join([
+        "1. Compare the **purity** and **MIG-style gap** metrics of section 4, SeFa vs Householder, then switch",
+        "   **Layer**: which factors does each resolution carry? (In face StyleGANs coarse layers hold pose and",
+        "   shape, fine layers colour and texture.) The verdict under it gives the numbers over every layer.",
+        "2. Set **SeFa variant = global**: rosinality's directions come from all layers at once and edit every",
+        "   W+ slot; compare their factor response with the per-layer ones.",
+        third,
+        "4. Run the **live fine-tune** and check that |QᵀQ - I| stays at float32 round-off whatever the steps."])
+
+
+def comparison_table(result: dict) -> pd.DataFrame:
+    """Per layer and method: mean cosine to the SVD start, purity, MIG-style gap, PIPL (precomputed)."""
+    rows = pd.DataFrame(result["rows"])
+    table = rows.groupby(["layer", "method"], sort=False).agg(
+        cos_to_init=("cos_to_init", "mean"), min_cos_to_init=("cos_to_init", "min"), purity=("purity", "mean"),
+        mig_gap=("layer_mig_gap", "first"), pipl=("pipl", "mean"), strength=("strength", "mean")).reset_index()
+    table["layer"] = table["layer"].map({0: "8x8", 1: "16x16", 2: "32x32"})
+    return table.round(3)

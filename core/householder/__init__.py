@@ -8,12 +8,13 @@ Modules, one idea each:
 * ``projector``  the paper's idea: SeFa's closed-form directions and the Householder projector
                  A = Q_out[:, :k] Q_in[:, :k]^T (eq. 4-7), traversals, the fine-tune;
 * ``factors``    how a direction is scored: factor regressor, factor response, purity, MIG-style gap,
-                 feature Frechet distance, re-render IoU.
+                 feature Frechet distance, re-render IoU;
+* ``verdict``    per-direction cosine to init, purity, MIG-style gap, a PIPL analogue, and the verdict sentence.
 
 ``from core import householder as hp`` gives the projector's and the scores' functions directly
 (``hp.sefa_layer``, ``hp.factor_response``, ``hp.load_checkpoint`` ...).
 """
-from . import factors, projector, shapes, stylegan
+from . import factors, projector, shapes, stylegan, verdict
 from .factors import (SCORED, FactorNet, factor_net_from_state, regressor_targets, regressor_loss, train_regressor,
                       read_factors, factor_changes, factor_response, purity, mig_gap, generated, mix_of,
                       shape_mix, object_mask, rerender_iou, shape_fidelity, frechet_distance, features_of,
@@ -24,3 +25,4 @@ from .projector import (FINETUNE_LR, reflectors_from_frame, HouseholderLinear, a
                         readout_cosines, slots_for, sample_w, direction_scale, traverse, rendered_images,
                         sample_images, finetune_projector)
 from .stylegan import GConfig, Generator, TrainConfig, build_generator, load_checkpoint, load_checkpoint_bytes
+from .verdict import fidelity_of, per_direction, pipl, summary, verdict as verdict_of

@@ -230,11 +230,15 @@ def sample_images(G: Generator, rows: int, cols: int, seed: int = 0, truncation:
 @keeps_global_rng
 def finetune_projector(g_state: dict, d_state: dict, cfg: GConfig, k: int = 10, steps: int = 200,
                        batch: int = 16, seed: int = 0, progress: Progress = None,
-                       device=None, lr: float = FINETUNE_LR) -> tuple[Generator, list]:
+                       device=None, lr: float = FINETUNE_LR, resume: dict | None = None,
+                       checkpoint: Callable[[dict], None] | None = None,
+                       checkpoint_every: int = 50) -> tuple[Generator, list]:
     """Attach projectors to the trained G (SVD init) and fine-tune G and D with the unchanged GAN loss.
 
     Returns the EMA generator and a log of (step, d_loss, g_loss). The EMA starts from the projector
     generator at its initialisation, which is not the trained model (S = I_k drops its singular values).
+    Resumable: every ``checkpoint_every`` steps ``checkpoint`` receives the full training state (models,
+    optimisers, both RNG states, log); passing that dict back as ``resume`` continues the same run.
     """
     device = pick_device(device)
     torch.manual_seed(seed)  # module init draws from the global RNG; @keeps_global_rng restores it
@@ -243,12 +247,22 @@ def finetune_projector(g_state: dict, d_state: dict, cfg: GConfig, k: int = 10, 
     G_ema = copy.deepcopy(G).eval()
     tc = TrainConfig(batch=batch, lr=lr, ema_kimg=0.5)  # short run: a short EMA half-life
     opt_g, opt_d = make_optimizers(G, D, tc)
-    gen, log = seeded_generator(seed, device), []
-    for step in range(steps):
+    gen, log, start = seeded_generator(seed, device), [], 0
+    if resume is not None:
+        for obj, key in ((G, "g"), (D, "d"), (G_ema, "g_ema"), (opt_g, "opt_g"), (opt_d, "opt_d")):
+            obj.load_state_dict(resume[key])
+        gen.set_state(resume["gen_rng"])
+        torch.set_rng_state(resume["torch_rng"])  # train_step draws z from the global RNG (restored on return)
+        log, start = list(resume["log"]), int(resume["step"])
+    for step in range(start, steps):
         factors = torch.rand(batch, len(shapes.FACTORS), generator=gen, device=device)
         factors[:, 0] = torch.randint(len(shapes.SHAPES), (batch,), generator=gen, device=device).float()
         losses = train_step(G, D, G_ema, opt_g, opt_d, shapes.render(factors, cfg.size) * 2 - 1, step, tc)
         log.append((step, float(losses["d_loss"]), float(losses["g_loss"])))
         if progress:
             progress((step + 1) / steps)
+        if checkpoint and ((step + 1) % checkpoint_every == 0 or step + 1 == steps):
+            checkpoint({"g": G.state_dict(), "d": D.state_dict(), "g_ema": G_ema.state_dict(),
+                        "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "gen_rng": gen.get_state(),
+                        "torch_rng": torch.get_rng_state(), "log": log, "step": step + 1, "steps": steps})
     return G_ema.eval(), log
