@@ -85,7 +85,11 @@ def test_the_callers_rng_is_untouched():
     state = torch.get_rng_state()
     ebv.generate(10, 4, 0.6, lr=1e-2, steps=50, seed=5)
     classify.build(data.shapes(1, 2, 1, per_class=3), "fc", seed=1)
+    tiny = data.shapes(1, 3, 1, per_class=6)
+    first = classify.grow(tiny, 2, "fc", epochs=1, new_epochs=1, seed=4)
     assert torch.equal(state, torch.get_rng_state())
+    torch.manual_seed(999)                                   # another global state: the same result
+    assert classify.grow(tiny, 2, "fc", epochs=1, new_epochs=1, seed=4) == first
 
 
 @pytest.mark.parametrize("kwargs,message", [

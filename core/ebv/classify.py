@@ -174,6 +174,12 @@ def run(data: Dataset, head: str, d: int | None = None, epochs: int = 8, seed: i
                trainable(model), trainable(model.proj), losses, cos)
 
 
+@keeps_global_rng
+def _new_layer(n_out: int, seed: int, device=None) -> nn.Linear:
+    torch.manual_seed(seed)                 # PyTorch's default init draws from the global RNG (restored on return)
+    return nn.Linear(WIDTH, n_out).to(pick_device(device))
+
+
 def _subset(x, y, classes):
     keep = np.isin(y, classes)
     return x[keep], y[keep]
@@ -208,7 +214,7 @@ def grow(data: Dataset, n_old: int, head: str, d: int | None = None, epochs: int
         model.head.append(E_all[n_old:])
         base["alpha old"], base["alpha all"] = alpha, alpha_all
     else:
-        grown = nn.Linear(WIDTH, n_all).to(pick_device(device))
+        grown = _new_layer(n_all, seed + 2, device)
         with torch.no_grad():
             grown.weight[:n_old], grown.bias[:n_old] = model.proj.weight, model.proj.bias
         model.proj = grown
