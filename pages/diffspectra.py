@@ -91,7 +91,7 @@ DIFFERS = """
   samples are split among them (the paper always gives the atom count). Invalid samples are re-decoded
   under valence limits and candidates re-ranked by simulator agreement (generate-and-verify): the paper
   does neither.
-* **Training budget**: 7,000 steps of 512 molecules (~850 epochs, 4.4 GPU-minutes on an H200; the previous
+* **Training budget**: 7,000 steps of 512 molecules (~850 epochs, 4.3 GPU-minutes on an H200; the previous
   version had 21 CPU-minutes), with fresh simulated measurements every batch; still under a third
   of samples are valid before decoding, so its accuracy here is a floor, not a ceiling.
 * **Metric**: one criterion throughout: same constitution (first InChIKey block, stereo ignored)."""
