@@ -167,7 +167,7 @@ def test_attach_projectors_and_state_roundtrip(tiny_g):
     import copy
     G = hp.attach_projectors(copy.deepcopy(tiny_g), k=3)
     assert hp.orthogonality_error(G) < 1e-5
-    G2 = hp.build_projector_generator(TINY, G.state_dict(), 3)
+    G2 = hp.build_projector_generator(TINY, G.state_dict(), 3, device="cpu")  # the fixture lives on the CPU
     w = torch.randn(2, G.n_latent, TINY.style_dim)
     with torch.no_grad():
         assert torch.allclose(G.synthesis(w, "const"), G2.synthesis(w, "const"), atol=1e-5)
