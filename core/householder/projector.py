@@ -18,6 +18,7 @@ Also here: latent traversals along a direction and the fine-tune. How a directio
 from __future__ import annotations
 
 import copy
+import random
 from typing import Callable
 
 import numpy as np
@@ -248,11 +249,25 @@ def finetune_projector(g_state: dict, d_state: dict, cfg: GConfig, k: int = 10, 
     tc = TrainConfig(batch=batch, lr=lr, ema_kimg=0.5)  # short run: a short EMA half-life
     opt_g, opt_d = make_optimizers(G, D, tc)
     gen, log, start = seeded_generator(seed, device), [], 0
+    caller_random = random.getstate()   # style mixing draws from Python's random: seeded here, restored below
+    random.seed(seed)
+    try:
+        return _finetune_loop(G, D, G_ema, opt_g, opt_d, gen, log, start, tc, cfg, batch, steps, device, progress,
+                              resume, checkpoint, checkpoint_every)
+    finally:
+        random.setstate(caller_random)
+
+
+def _finetune_loop(G, D, G_ema, opt_g, opt_d, gen, log, start, tc, cfg, batch, steps, device, progress, resume,
+                   checkpoint, checkpoint_every):
+    """The fine-tune's steps (from ``start``, or from ``resume``), checkpointing as it goes."""
     if resume is not None:
         for obj, key in ((G, "g"), (D, "d"), (G_ema, "g_ema"), (opt_g, "opt_g"), (opt_d, "opt_d")):
             obj.load_state_dict(resume[key])
         gen.set_state(resume["gen_rng"])
         torch.set_rng_state(resume["torch_rng"])  # train_step draws z from the global RNG (restored on return)
+        if "py_rng" in resume:
+            random.setstate((resume["py_rng"][0], tuple(resume["py_rng"][1]), resume["py_rng"][2]))
         log, start = list(resume["log"]), int(resume["step"])
     for step in range(start, steps):
         factors = torch.rand(batch, len(shapes.FACTORS), generator=gen, device=device)
@@ -262,7 +277,10 @@ def finetune_projector(g_state: dict, d_state: dict, cfg: GConfig, k: int = 10, 
         if progress:
             progress((step + 1) / steps)
         if checkpoint and ((step + 1) % checkpoint_every == 0 or step + 1 == steps):
-            checkpoint({"g": G.state_dict(), "d": D.state_dict(), "g_ema": G_ema.state_dict(),
-                        "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "gen_rng": gen.get_state(),
-                        "torch_rng": torch.get_rng_state(), "log": log, "step": step + 1, "steps": steps})
+            # a deep copy: state dicts alias the live tensors, which the next steps keep changing
+            checkpoint(copy.deepcopy({"g": G.state_dict(), "d": D.state_dict(), "g_ema": G_ema.state_dict(),
+                                      "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                                      "gen_rng": gen.get_state(), "torch_rng": torch.get_rng_state(),
+                                      "py_rng": random.getstate(), "log": log,
+                                      "step": step + 1, "steps": steps}))
     return G_ema.eval(), log
