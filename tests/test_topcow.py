@@ -255,7 +255,7 @@ def test_a_ras_file_is_reoriented_to_lps():
 
 @pytest.mark.parametrize("data,message", [
     (b"hello, this is not a scan", "not a NIfTI"),
-    (b"\x1f\x8b\x08\x00garbage", "corrupt"),
+    (b"\x1f\x8b\x08\x00garbage", "truncated"),   # a gzip header, then the stream stops
     (b"", "empty"),
 ])
 def test_bad_bytes_get_clear_messages(data, message):

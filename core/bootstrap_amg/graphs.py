@@ -9,6 +9,7 @@ Every graph is an ``AttributedGraph``: A (CSR, symmetric, unit weights, no self-
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import networkx as nx
@@ -143,6 +144,15 @@ def _table(text: str, what: str) -> pd.DataFrame:
         raise GraphError(f"The {what} could not be read as CSV / whitespace columns ({err}).") from None
 
 
+def _without_header(edges: pd.DataFrame) -> pd.DataFrame:
+    """Drop a header row ("source,target"): words on the first row where every other row has integer ids."""
+    is_id = lambda x: re.fullmatch(r"[+-]?\d+", str(x).strip()) is not None  # noqa: E731
+    rest = edges.iloc[1:201].to_numpy().ravel()
+    if len(edges) > 1 and not any(map(is_id, edges.iloc[0])) and all(map(is_id, rest)):
+        return edges.iloc[1:]
+    return edges
+
+
 def parse_upload(edge_bytes: bytes, attribute_bytes: bytes | None = None) -> AttributedGraph:
     """An edge list ("u v" or "u,v" per line; more columns are ignored) and optionally an attribute CSV
     (first column the node, each further column one categorical attribute; a header row is detected
@@ -150,7 +160,7 @@ def parse_upload(edge_bytes: bytes, attribute_bytes: bytes | None = None) -> Att
     edges = _table(_text(edge_bytes, "edge list"), "edge list")
     if edges.shape[1] < 2:
         raise GraphError("Each edge-list line should be two node ids, e.g. `0 1` or `a,b`.")
-    edges = edges.iloc[:, :2].dropna()
+    edges = _without_header(edges.iloc[:, :2].dropna())
     if edges.empty:
         raise GraphError("The edge list has no complete `u v` rows.")
     if len(edges) > MAX_EDGES:

@@ -54,8 +54,8 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     out = d.decompress(data, limit + 1)
     if len(out) > limit or d.unconsumed_tail:
         raise UploadError(f"The file unpacks to more than {limit / 2**20:.0f} MB: too large for this page.")
-    if not d.eof:
-        raise zlib.error("truncated")
+    if not d.eof:  # the stream stops before its end marker: an interrupted upload or copy
+        raise UploadError("truncated")
     return out
 
 
@@ -70,6 +70,11 @@ def read(data: bytes, what: str = "file", max_bytes: int = MAX_BYTES, max_voxels
             data = _gunzip(data, 352 + 8 * max_voxels)
         except zlib.error:
             raise UploadError(f"The {what} is gzip-compressed but corrupt.") from None
+        except UploadError as err:
+            if str(err) != "truncated":
+                raise
+            raise UploadError(f"The {what} is truncated: its gzip stream ends early (an interrupted upload or "
+                              "copy?). Upload the complete .nii.gz.") from None
     try:
         img = nib.Nifti1Image.from_bytes(data)
     except Exception:       # nibabel raises several types for foreign bytes
