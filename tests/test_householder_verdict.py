@@ -18,6 +18,9 @@ def summary(purity=(0.40, 0.40), gap=(0.08, 0.08), pipl=(10.0, 10.0), fd=(25.0, 
 def test_verdict_follows_the_numbers():
     same = hp.verdict_of(summary())
     assert not same["appeared"] and "did not appear" in same["text"] and "barely moved" in same["text"]
+    assert "wins only 0 of 3" in same["text"]
+    unmoved_but_better = hp.verdict_of(summary(purity=(0.40, 0.45), pipl=(10.0, 9.0)))
+    assert not unmoved_but_better["appeared"] and "comes from the fine-tuned generator" in unmoved_but_better["text"]
     better = hp.verdict_of(summary(purity=(0.40, 0.50), gap=(0.08, 0.12), pipl=(10.0, 7.0), cos=0.6))
     assert better["appeared"] and "appeared at this scale" in better["text"] and "0.500" in better["text"]
     costly = hp.verdict_of(summary(purity=(0.40, 0.50), gap=(0.08, 0.12), pipl=(10.0, 7.0), fd=(25.0, 40.0), cos=0.6))
