@@ -233,7 +233,8 @@ def verdict() -> None:
                 "scripts/score_householder.py.")
         return
     run = result["run"]
-    st.markdown(f"**The verdict, over all {len(result['rows']) // 2} directions of the 3 layers** (precomputed by "
+    n_dirs = sum(r["method"] == "Householder" for r in result["rows"])
+    st.markdown(f"**The verdict, over all {n_dirs} directions of the 3 layers** (precomputed by "
                 f"scripts/score_householder.py, {result['n_latents']} latents per direction; fine-tune "
                 f"{run['finetune_steps']:,} steps). {result['verdict']['text']}")
     st.dataframe(comparison_table(result), hide_index=True)

@@ -20,7 +20,12 @@ def test_verdict_follows_the_numbers():
     assert not same["appeared"] and "did not appear" in same["text"] and "barely moved" in same["text"]
     assert "wins only 0 of 3" in same["text"]
     unmoved_but_better = hp.verdict_of(summary(purity=(0.40, 0.45), pipl=(10.0, 9.0)))
-    assert not unmoved_but_better["appeared"] and "comes from the fine-tuned generator" in unmoved_but_better["text"]
+    assert not unmoved_but_better["appeared"] and "still close to SeFa's" in unmoved_but_better["text"]
+    control = summary(purity=(0.40, 0.45), pipl=(10.0, 9.0))
+    control[hp.verdict.CONTROL] = dict(control["Householder"])
+    assert "comes from the fine-tuned generator" in hp.verdict_of(control)["text"]
+    control[hp.verdict.CONTROL].update(purity=0.40, pipl=10.0)
+    assert "part of the gain is the learned directions'" in hp.verdict_of(control)["text"]
     better = hp.verdict_of(summary(purity=(0.40, 0.50), gap=(0.08, 0.12), pipl=(10.0, 7.0), cos=0.6))
     assert better["appeared"] and "appeared at this scale" in better["text"] and "0.500" in better["text"]
     costly = hp.verdict_of(summary(purity=(0.40, 0.50), gap=(0.08, 0.12), pipl=(10.0, 7.0), fd=(25.0, 40.0), cos=0.6))
@@ -46,7 +51,7 @@ def test_shipped_verdict_is_the_verdict_of_its_numbers():
     result = json.loads(path.read_text())
     assert result["verdict"] == json.loads(json.dumps(hp.verdict_of(result["summary"])))
     rows = result["rows"]
-    assert {r["method"] for r in rows} == {"SeFa", "Householder"}
+    assert {r["method"] for r in rows} == {"SeFa", "Householder", hp.verdict.CONTROL}
     assert all(r["cos_to_init"] == pytest.approx(1.0, abs=1e-6) for r in rows if r["method"] == "SeFa")
     recomputed = hp.summary(rows, {m: {k: result["summary"][m][k] for k in ("fd", "rerender_iou", "shape_mix")}
                                    for m in ("SeFa", "Householder")})

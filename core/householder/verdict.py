@@ -18,6 +18,10 @@ from .factors import FactorNet, factor_response, features_of, mig_gap, purity, s
 from .projector import householder_directions, sefa_layer, traverse
 from .stylegan import Generator
 
+# the control: SeFa's start directions applied to the fine-tuned generator (same generator as the projector's,
+# directions that did not learn): separates what the fine-tune did to the generator from what the directions learned
+CONTROL = "SeFa start, fine-tuned G"
+
 
 def pipl(G: Generator, net: FactorNet, direction: np.ndarray, layer: int | None, n: int = 32, span: float = 2.0,
          points: int = 4, delta: float = 0.1, truncation: float = 0.7, seed: int = 11) -> float:
@@ -36,7 +40,8 @@ def per_direction(G_base: Generator, G_hp: Generator, net: FactorNet, k: int, n:
     rows, layers = [], len(G_base.projector_layers)
     for layer in range(layers):
         init = sefa_layer(G_base, layer, k)[0]
-        for method, G, dirs in (("SeFa", G_base, init), ("Householder", G_hp, householder_directions(G_hp, layer))):
+        for method, G, dirs in (("SeFa", G_base, init), ("Householder", G_hp, householder_directions(G_hp, layer)),
+                                (CONTROL, G_hp, init)):
             M, strength = factor_response(G, net, dirs, layer, n=n)
             pur, gap = purity(M), mig_gap(M)
             cos = np.abs((dirs * init).sum(1))
@@ -45,22 +50,22 @@ def per_direction(G_base: Generator, G_hp: Generator, net: FactorNet, k: int, n:
                                  purity=float(pur[j]), top_factor=SCORED[int(M[j].argmax())],
                                  strength=float(strength[j]), pipl=pipl(G, net, v, layer, n=min(n, 32)),
                                  layer_mig_gap=float(gap.mean())))
-            if progress:
-                progress((2 * layer + (method == "Householder") + 1) / (2 * layers))
+        if progress:
+            progress((layer + 1) / layers)
     return rows
 
 
 def summary(rows: list[dict], fidelity: dict) -> dict:
     """Per method: mean cosine to init, purity, MIG-style gap (mean over layers), PIPL; plus its fidelity."""
     out = {}
-    for method in ("SeFa", "Householder"):
+    for method in dict.fromkeys(r["method"] for r in rows):
         mine = [r for r in rows if r["method"] == method]
         gaps = {r["layer"]: r["layer_mig_gap"] for r in mine}
         out[method] = dict(cos_to_init=float(np.mean([r["cos_to_init"] for r in mine])),
                            min_cos_to_init=float(np.min([r["cos_to_init"] for r in mine])),
                            purity=float(np.mean([r["purity"] for r in mine])),
                            mig_gap=float(np.mean(list(gaps.values()))),
-                           pipl=float(np.mean([r["pipl"] for r in mine])), **fidelity[method])
+                           pipl=float(np.mean([r["pipl"] for r in mine])), **fidelity.get(method, {}))
     return out
 
 
@@ -97,8 +102,8 @@ def verdict(s: dict, moved_below: float = 0.9, margin: float = 0.02) -> dict:
         won = ", ".join(name for name, w in wins.items() if w)
         reasons = []
         if not moved and n_wins >= 2:
-            reasons.append(f"the projector does score better on {won}, but with its directions still essentially "
-                           "SeFa's, that difference comes from the fine-tuned generator, not from new directions")
+            reasons.append(f"the projector does score better on {won}, but its directions are still close to SeFa's"
+                           + control_clause(s, margin))
         elif not moved:
             reasons.append(f"they are still essentially SeFa's directions, and the projector wins only {n_wins} of 3 "
                            "disentanglement scores")
@@ -108,4 +113,17 @@ def verdict(s: dict, moved_below: float = 0.9, margin: float = 0.02) -> dict:
             reasons.append("fidelity got worse (FD more than 10 % above the base's)")
         text = (f"The paper's advantage did not appear at this scale: {move}; {numbers}; "
                 + "; ".join(reasons) + ".")
+    if appeared and CONTROL in s:
+        text = text[:-1] + control_clause(s, margin) + "."
     return dict(appeared=appeared, moved=moved, wins=wins, fidelity_kept=fidelity_kept, text=text)
+
+
+def control_clause(s: dict, margin: float = 0.02) -> str:
+    """What SeFa's start directions score on the same fine-tuned generator: whose gain is it?"""
+    if CONTROL not in s:
+        return ""
+    hh, ctl = s["Householder"], s[CONTROL]
+    learned = hh["purity"] > ctl["purity"] * (1 + margin) or hh["pipl"] < ctl["pipl"] * (1 - margin)
+    return (f"; on the same fine-tuned generator SeFa's start directions score purity {ctl['purity']:.3f} and PIPL "
+            f"{ctl['pipl']:.2f}, so " + ("part of the gain is the learned directions'" if learned else
+                                         "the gain comes from the fine-tuned generator, not from new directions"))
