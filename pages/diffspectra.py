@@ -69,7 +69,8 @@ TRY_THIS = """
 2. Type a SMILES that is **not** in the universe (e.g. `OCC(F)C#N`): library search cannot return it.
 3. Set **formula known = no**: every solver gets much worse, as in the table below.
 4. Raise the **frequency scale error** to 0.03 or the **noise** to 0.05 and watch library search degrade.
-5. Move the **temperature** from 0.3 to 1.5: fewer duplicates, more invalid graphs.
+5. Move the **temperature** from 0.3 to 1.5 and watch section 3's validity and uniqueness (what it does
+   here is measured, not promised: see What differs).
 6. Set the **guidance scale** to 0: the generator no longer sees the spectrum (section 4 measures what that costs);
    3 leans on it harder, at twice the cost per step."""
 DIFFERS = """
@@ -94,12 +95,14 @@ DIFFERS = """
 * **Training budget**: 7,000 steps of 512 molecules (~850 epochs, 4.3 GPU-minutes on an H200; the previous
   version had 21 CPU-minutes), with fresh simulated measurements every batch; still under a third
   of samples are valid before decoding, so its accuracy here is a floor, not a ceiling.
+* **Temperature** divides the denoiser's logits here; the paper's scales the sampler's noise.
 * **Metric**: one criterion throughout: same constitution (first InChIKey block, stereo ignored)."""
 
 
 @cache.data(4)  # a shipped table of a few kB
 def results(name: str) -> pd.DataFrame:
-    return assets.csv("diffspectra", name)
+    keep = dict(keep_default_na=False, dtype={"heavy_atoms": str}) if name == "ablation.csv" else {}
+    return assets.csv("diffspectra", name, **keep)
 
 
 @cache.data(1)  # ~800 rows
@@ -121,17 +124,6 @@ def library_spectrum(smiles: str) -> np.ndarray:
 def label(smiles: str) -> str:
     row = heldout_table().set_index("smiles").loc[smiles]
     return f"{row['name'] or 'unnamed'} · {row['formula']} · {smiles}"
-
-
-def match_mark(smiles: str, truth: str | None) -> str:
-    return "" if truth is None else ("✓" if chem.same_molecule(smiles, truth) else "✗")
-
-
-def candidates_table(ranked, truth):
-    return pd.DataFrame([dict(rank=i, smiles=s, score=round(score, 3), match=match_mark(s, truth),
-                              tanimoto=None if truth is None else round(chem.tanimoto(s, truth), 2),
-                              in_universe=chem.constitution_key(s) in universe_keys())
-                         for i, (s, score) in enumerate(ranked, 1)])
 
 
 @cache.resource(1)  # 5k keys, read-only
@@ -214,6 +206,8 @@ def query_spectrum_section(q: dict, measurement: dict, seed: int) -> None:
     left, right = st.columns([1, 2])
     if truth is not None:
         left.image(figs.molecule_png(truth), caption=f"truth: {truth} ({q['formula']})")
+        if q["source"] == SOURCES[0] and truth == DEFAULT_MOLECULE:
+            st.caption(figs.difficulty_sentence(truth, results("ablation.csv")))
         left.caption("In the universe" if chem.constitution_key(truth) in universe_keys() else
                      "**Not in the universe**: no library contains it.")
     fig, data = figs.spectrum_figure(q["query"], library_spectrum(truth) if truth else None,
@@ -285,7 +279,7 @@ def candidates(out, truth) -> None:
         return
     st.subheader("Candidates, ranked by simulator agreement")
     grid(out.ranked[:10], truth)
-    st.dataframe(candidates_table(out.ranked, truth), hide_index=True)
+    st.dataframe(figs.candidates_frame(out.ranked, truth, universe_keys()), hide_index=True)
     left, right = st.columns(2)
     fig, data = figs.ball_and_stick(out.ranked[0][0], f"Top candidate in 3D: {out.ranked[0][0]}")
     with left:
@@ -297,7 +291,7 @@ def candidates(out, truth) -> None:
 
 
 def benchmark() -> None:
-    st.header("4 · Held-out benchmark")
+    st.header("4 · Held-out benchmark (precomputed by scripts/make_diffspectra_metrics.py)")
     table = results("heldout_results.csv")
     st.markdown(f"Every solver on measured queries of the held-out molecules (conformer 1, default measurement "
                 f"model). Retrieval: all {int(table['n_queries'].max())} held-out molecules; generator: a fixed "
@@ -310,7 +304,7 @@ def benchmark() -> None:
                 "one to one**. v1 and v2 are the same checkpoint under two exact-match criteria.")
     st.dataframe(PAPER_TABLE, hide_index=True)
     fig, data = figs.acc_vs_k_figure(results("acc_vs_k.csv"))
-    figure(fig, data, "diffspectra_acc_vs_k")
+    figure(fig, data, "diffspectra_acc_vs_k", caption=figs.acc_vs_k_sentence(results("acc_vs_k.csv")))
     ablation()
     figure(*figs.training_figure(results("generator_log.csv")), "diffspectra_training",
            caption="scripts/train_diffspectra.py --part generator2 (H200); shipped: the EMA with the lowest val loss.")
@@ -319,7 +313,7 @@ def benchmark() -> None:
 def ablation() -> None:
     """Does the spectrum do the work? The same sampler + re-ranking, fed other spectra (precomputed)."""
     st.subheader("Does the spectrum do the work? (precomputed ablation)")
-    table = assets.csv("diffspectra", "ablation.csv", keep_default_na=False, dtype={"heavy_atoms": str})
+    table = results("ablation.csv")
     table = table[(table.guidance == 1.0) & (table.steps == 50) & (table.temperature == 1.0)]
     overall = table[table.heavy_atoms == "all"]
     new = overall.model.iloc[-1]

@@ -135,10 +135,17 @@ def test_elucidate_returns_valid_unique_molecules_with_the_formula():
     assert all(check_smiles(s) == s for s in candidates)
 
 
-def test_samples_are_mostly_valid():
+def test_the_models_own_samples_are_valid_above_a_floor():
+    """Validity as sampled (before the valence-constrained re-decoding, which repairs almost anything):
+    the shipped v2 measured 0.15-0.30 on these queries (20 samples each, 0.30 over 300 held-out queries);
+    a denoiser that stopped producing chemistry falls under the floor. After repair: nearly all valid."""
     from core.diffspectra.generator import generate
-    out = generate(query_spectrum("CCOC(C)=O", Measurement(), seed=1), n_samples=20, seed=0)
-    assert out.validity >= 0.9 and out.raw_validity > 0   # after and before valence-constrained decoding
+    raw, repaired = [], []
+    for smiles, seed in (("CCOC(C)=O", 0), ("OCC(F)C#N", 1), ("CC(=O)O", 2)):
+        out = generate(query_spectrum(smiles, Measurement(), seed=1), n_samples=20, seed=seed)
+        raw.append(out.raw_validity), repaired.append(out.validity)
+    assert np.mean(raw) >= 0.10, raw
+    assert min(repaired) >= 0.9, repaired
 
 
 def test_spectrum_csv_reader_accepts_good_files_and_explains_bad_ones():
