@@ -332,6 +332,7 @@ def test_checkpoint_keeps_g_as_a_small_fp16_difference_from_g_ema():
         assert (value - G.state_dict()[key]).abs().max() < 1e-4, key
 
 
+@pytest.mark.slow
 def test_training_script_resumes_from_its_checkpoint(tmp_path):
     """The GAN trainer must continue across sessions: a second call resumes at the saved step."""
     from scripts import train_householder_gan as trainer

@@ -56,6 +56,7 @@ def test_grokking_divergent_step_size_says_so():
     assert any("above the stability limit" in w.value for w in at.sidebar.warning)
 
 
+@pytest.mark.slow
 def test_grokking_sweep_and_phase_diagram_run_on_request():
     at = open_page(GROK)
     next(b for b in at.button if "P/D sweep" in b.label).click().run()

@@ -4,6 +4,7 @@ import io
 import pickle
 import re
 
+import pytest
 import torch
 from pages_harness import chart_titles, metric, open_page
 
@@ -96,6 +97,7 @@ def test_rosinality_upload_gives_sefa_and_traversal():
     assert any("your generator" in t for t in chart_titles(at))
 
 
+@pytest.mark.slow
 def test_live_finetune_on_click():
     at = open_page(PAGE)
     at.select_slider(key="ft_steps").set_value(10).run()
