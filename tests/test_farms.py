@@ -1,5 +1,4 @@
 """core/farms/ against closed forms, the official index rules, and weightwatcher (FARMS, ICML 2025)."""
-import io
 import pickle
 
 import numpy as np
@@ -9,6 +8,7 @@ import torch
 from core import farms
 from core.farms import bias, digits, layers, schedules
 from core.farms.spectrum import mp_density, mp_edges
+from hostile import Evil, torch_bytes
 
 
 def official_fixed_sampling(matrix, num_row_samples, Q_ratio, sampling_ops_per_dim):
@@ -200,26 +200,15 @@ def test_layer_alphas_linear_and_conv_paths():
     assert full["fc.weight"]["alpha"] == pytest.approx(farms.alpha_hill(farms.esd(sd["fc.weight"]))[0])
 
 
-def saved(obj) -> bytes:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    return buf.getvalue()
-
-
-class Evil:
-    def __reduce__(self):
-        return (print, ("this ran",))
-
-
 @pytest.mark.parametrize("raw,name,message", [
     (b"", "model.pt", "empty"),
-    (saved(torch.ones(3, 3)), "model.pt", "not a state dict"),
-    (saved([1, 2, 3]), "model.pt", "not a state dict"),
-    (saved({"w": Evil()}), "model.pt", "Python object .*print"),
+    (torch_bytes(torch.ones(3, 3)), "model.pt", "not a state dict"),
+    (torch_bytes([1, 2, 3]), "model.pt", "not a state dict"),
+    (torch_bytes({"w": Evil()}), "model.pt", "Python object .*print"),
     (pickle.dumps({"w": Evil()}), "model.pt", "cannot read this file"),
-    (saved({"fc.weight": torch.full((20, 10), float("nan"))}), "model.pt", "NaN"),
-    (saved({"fc.bias": torch.ones(10), "bn.weight": torch.ones(4)}), "model.pt", "no usable 2-D"),
-    (saved({"fc.weight": torch.ones(20, 10)}), "model.onnx", "unsupported file type"),
+    (torch_bytes({"fc.weight": torch.full((20, 10), float("nan"))}), "model.pt", "NaN"),
+    (torch_bytes({"fc.bias": torch.ones(10), "bn.weight": torch.ones(4)}), "model.pt", "no usable 2-D"),
+    (torch_bytes({"fc.weight": torch.ones(20, 10)}), "model.onnx", "unsupported file type"),
     (b"\x00garbage\xff" * 10, "model.safetensors", "not a valid .safetensors"),
     (b"\x00garbage\xff" * 10, "model.pt", "torch cannot read"),
 ], ids=["empty", "a tensor", "a list", "torch-saved code", "raw pickle with code", "NaN weights", "no 2-D layer",
@@ -234,7 +223,7 @@ def test_good_uploads_torch_wrapped_and_safetensors():
     from safetensors.torch import save
     sd = {"a.weight": torch.randn(30, 20, generator=torch.Generator().manual_seed(0)), "a.bias": torch.zeros(30),
           "b.weight": torch.full((30, 20), float("inf"))}
-    ck = farms.load_checkpoint(saved({"epoch": 3, "state_dict": sd}), "run.pth")
+    ck = farms.load_checkpoint(torch_bytes({"epoch": 3, "state_dict": sd}), "run.pth")
     assert [l.name for l in ck.layers] == ["a.weight"] and "inf" in ck.notes[0]
     ck2 = farms.load_checkpoint(save(sd), "model.safetensors")
     assert [l.name for l in ck2.layers] == ["a.weight"]

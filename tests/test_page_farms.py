@@ -1,22 +1,10 @@
 """The FARMS page through AppTest: defaults, changed controls, URL state, uploads good and bad."""
-import io
-
 import torch
 
+from hostile import Evil, torch_bytes
 from pages_harness import chart_titles, metric, open_page
 
 PAGE = "pages/farms.py"
-
-
-def saved(obj) -> bytes:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    return buf.getvalue()
-
-
-class Evil:
-    def __reduce__(self):
-        return (print, ("this ran",))
 
 
 def upload(at, content: bytes, name: str):
@@ -65,10 +53,10 @@ def test_query_params_set_the_controls_and_a_trained_layer_sweeps():
 
 
 BAD_UPLOADS = [  # the issue's list; more cases in tests/test_farms.py
-    (saved({"w": Evil()}), "model.pt", "Python object"),
-    (saved(torch.ones(4, 4)), "model.pt", "not a state dict"),
-    (saved({"fc.weight": torch.full((30, 20), float("nan"))}), "model.pt", "NaN"),
-    (saved({"bn.weight": torch.ones(8), "fc.bias": torch.ones(8)}), "model.pt", "no usable 2-D"),
+    (torch_bytes({"w": Evil()}), "model.pt", "Python object"),
+    (torch_bytes(torch.ones(4, 4)), "model.pt", "not a state dict"),
+    (torch_bytes({"fc.weight": torch.full((30, 20), float("nan"))}), "model.pt", "NaN"),
+    (torch_bytes({"bn.weight": torch.ones(8), "fc.bias": torch.ones(8)}), "model.pt", "no usable 2-D"),
 ]
 
 

@@ -23,6 +23,7 @@ from core.householder.stylegan import load_checkpoint_bytes
 from core.lightsb.toys import MAX_UPLOAD_BYTES as CLOUD_CAP, parse_point_cloud
 from core.spe.graphs import MAX_UPLOAD_BYTES as EDGES_CAP, parse_edge_list
 from core.topcow import nifti
+from hostile import torch_bytes
 
 SENTINEL = Path("/tmp/eigen_atlas_fuzz_pickle_ran")
 
@@ -46,12 +47,6 @@ def png_bytes() -> bytes:
     from PIL import Image
     buf = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def torch_bytes(obj) -> bytes:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
     return buf.getvalue()
 
 
