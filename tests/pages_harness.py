@@ -31,3 +31,15 @@ def chart_titles(at: AppTest) -> list[str]:
 
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page says in prose: titles, markdown and captions, as one string."""
+    return " ".join(e.value for kind in ("markdown", "caption", "title") for e in at.get(kind))
+
+
+def upload(at: AppTest, content: bytes, name: str, key: str = "upload") -> AppTest:
+    """Give the uploader ``key`` a file and rerun; the page must not raise (bad files get a message)."""
+    at.file_uploader(key=key).set_value((name, content, "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

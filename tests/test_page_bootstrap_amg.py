@@ -1,14 +1,10 @@
 """The Bootstrap AMG clustering page through AppTest (tests/test_page_contract.py checks the conventions)."""
 import pytest
 
-from pages_harness import chart_titles, open_page
+from pages_harness import chart_titles, open_page, page_text
 
 PAGE = "pages/bootstrap_amg.py"
 SMALL = dict(n="500", degree="12", vectors="5")   # a 500-vertex SBM keeps each run a few seconds
-
-
-def texts(at) -> str:
-    return " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
 
 
 def test_defaults_show_every_section_and_the_two_verdicts():
@@ -18,7 +14,7 @@ def test_defaults_show_every_section_and_the_two_verdicts():
                      "Where the low modes live", "Every method on this graph: NMI", "Planted blocks against",
                      "Precomputed at 100k nodes"):
         assert any(expected in t for t in titles), (expected, titles)
-    text = texts(at)
+    text = page_text(at)
     assert "The attributes help here" in text                      # eps 0.2, p 0.6: rows beat both
     assert "kmeansblock distance collapses onto the attribute partition" in text
     assert any(b.label == "Run the eps sweep" for b in at.button)
@@ -31,7 +27,7 @@ def test_changed_controls_recompute():
     at.radio(key="embedding").set_value("rows only").run()
     assert any("rows only" in t for t in chart_titles(at)) and not at.exception
     at.select_slider(key="eps").set_value(0.05).run()
-    assert "The attributes do not help here" in texts(at)         # clear structure: nothing to add
+    assert "The attributes do not help here" in page_text(at)         # clear structure: nothing to add
 
 
 @pytest.mark.slow  # six SBMs x four methods
@@ -42,14 +38,14 @@ def test_a_sweep_runs_on_its_button():
     next(b for b in at.button if b.label == "Run the omega sweep").click().run()
     assert not at.exception
     assert any("ARI against the planted blocks as omega varies" in t for t in chart_titles(at))
-    assert "Rows-only fusion beats" in texts(at)
+    assert "Rows-only fusion beats" in page_text(at)
 
 
 def test_query_params_set_the_controls():
     at = open_page(PAGE, n="600", eps="0.05", p="0.8", omega="0.3", vectors="5", restarts="modularity")
     assert at.slider(key="n").value == 600 and at.select_slider(key="eps").value == 0.05
     assert at.select_slider(key="omega").value == 0.3 and at.slider(key="vectors").value == 5
-    assert "With 5 smooth vectors" in texts(at) and at.radio(key="restarts").value == "modularity"
+    assert "With 5 smooth vectors" in page_text(at) and at.radio(key="restarts").value == "modularity"
 
 
 def test_karate_club_loads_and_says_it_is_two_clubs():

@@ -13,7 +13,7 @@ import pytest
 
 from core.device import pick_device
 from core.registry import ROOT, Paper, built
-from pages_harness import open_page
+from pages_harness import open_page, page_text
 from ui.conventions import UNBOUND
 
 PAGES = built()
@@ -31,10 +31,6 @@ def default_run(paper: Paper):
     if paper.slug not in _default_runs:
         _default_runs[paper.slug] = open_page(paper.page)
     return _default_runs[paper.slug]
-
-
-def page_text(at) -> str:
-    return " ".join(e.value for kind in ("markdown", "caption", "title") for e in at.get(kind))
 
 
 @pytest.mark.parametrize("paper", PAGES, ids=IDS)

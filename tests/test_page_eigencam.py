@@ -5,7 +5,7 @@ import io
 import numpy as np
 import pytest
 
-from pages_harness import chart_titles, open_page
+from pages_harness import chart_titles, open_page, page_text
 
 PAGE = "pages/eigencam.py"
 
@@ -15,10 +15,6 @@ def png(array: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(array).save(buf, format="PNG")
     return buf.getvalue()
-
-
-def text(at) -> str:
-    return " ".join(e.value for kind in ("markdown", "caption") for e in at.get(kind))
 
 
 def test_defaults_show_the_three_maps_the_steps_and_the_attack():
@@ -31,19 +27,19 @@ def test_defaults_show_the_three_maps_the_steps_and_the_attack():
     live = at.dataframe[0].value
     assert list(live["method"]) == ["Eigen-CAM", "Grad-CAM", "Grad-CAM++"]
     assert live["IoU"].between(0, 1).all() and live["energy in mask"].between(0, 1).all()
-    assert "Precomputed" in text(at) and len(at.dataframe) == 2          # live scores, held-out table
-    assert "The classifier says" in text(at) and not at.error and not at.exception
+    assert "Precomputed" in page_text(at) and len(at.dataframe) == 2          # live scores, held-out table
+    assert "The classifier says" in page_text(at) and not at.error and not at.exception
 
 
 def test_changed_controls_recompute():
     at = open_page(PAGE)
     at.select_slider(key="layer").set_value(2).run()
     assert any("conv block 2" in t for t in chart_titles(at))
-    assert "X is 256 x 32" in text(at)                                   # 16 x 16 positions, 32 channels
+    assert "X is 256 x 32" in page_text(at)                                   # 16 x 16 positions, 32 channels
     at.toggle(key="fix_sign").set_value(False).run()
-    assert "sign rule is off" in text(at)
+    assert "sign rule is off" in page_text(at)
     at.select_slider(key="target").set_value("circle").run()
-    assert "explain the class **circle**" in text(at)
+    assert "explain the class **circle**" in page_text(at)
     at.select_slider(key="eps").set_value(0.05).run()
     assert "FGSM eps 0.05" in " ".join(chart_titles(at)) and not at.exception
 
@@ -51,8 +47,8 @@ def test_changed_controls_recompute():
 def test_query_params_pick_an_mnist_digit_and_its_layer():
     at = open_page(PAGE, source="MNIST digit", digit="7", digit_layer="2", centre="false")
     assert at.radio(key="source").value == "MNIST digit" and at.slider(key="digit").value == 7
-    assert "X is 49 x 32" in text(at) and not at.warning and "are **not** centred" in text(at)
-    assert "held-out digits" in text(at) and not at.exception
+    assert "X is 49 x 32" in page_text(at) and not at.warning and "are **not** centred" in page_text(at)
+    assert "held-out digits" in page_text(at) and not at.exception
 
 
 def test_bad_url_value_says_so():
@@ -74,4 +70,4 @@ def test_uploads_get_a_clear_message(content, kind, message):
     if kind == "error":
         assert not at.get("plotly_chart")
     else:
-        assert any("Three maps" in t for t in chart_titles(at)) and "(true class" not in text(at)
+        assert any("Three maps" in t for t in chart_titles(at)) and "(true class" not in page_text(at)

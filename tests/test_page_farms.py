@@ -2,15 +2,9 @@
 import torch
 
 from hostile import Evil, torch_bytes
-from pages_harness import chart_titles, metric, open_page
+from pages_harness import chart_titles, metric, open_page, upload
 
 PAGE = "pages/farms.py"
-
-
-def upload(at, content: bytes, name: str):
-    at.file_uploader(key="upload").set_value((name, content, "application/octet-stream")).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def test_defaults_show_the_bias_the_esds_the_network_and_pruning():

@@ -1,19 +1,9 @@
 """The Light Schrödinger Bridge page through AppTest (tests/test_page_contract.py checks the conventions)."""
 import pytest
 
-from pages_harness import chart_titles, open_page
+from pages_harness import chart_titles, open_page, page_text, upload
 
 PAGE = "pages/lightsb.py"
-
-
-def upload(at, content: bytes, name="cloud.csv"):
-    at.file_uploader(key="upload").set_value((name, content, "text/csv")).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def text(at) -> str:
-    return " ".join(e.value for kind in ("markdown", "caption") for e in at.get(kind))
 
 
 def test_defaults_train_live_and_show_every_section():
@@ -22,7 +12,7 @@ def test_defaults_train_live_and_show_every_section():
     for expected in ("The learned plan", "The bridge in time", "Training objective", "The learned potential",
                      "Gaussian to Gaussian", "cBW2-UVP", "a continuous plan vs a discrete one", "Input digit"):
         assert any(expected in t for t in titles), (expected, titles)
-    assert "resampling floor" in text(at) and "against S* =" in text(at)
+    assert "resampling floor" in page_text(at) and "against S* =" in page_text(at)
     assert any("Compare eps" in b.label for b in at.button)          # the eps sweep waits for a click
     assert not at.error and not at.exception
 
@@ -56,14 +46,14 @@ def test_bad_query_param_says_so():
                                              (b"", "at least 10"), (b"\xff\xfe", "UTF-8")])
 def test_bad_uploads_get_a_clear_error(content, message):
     at = open_page(PAGE, target="upload CSV")
-    upload(at, content)
+    upload(at, content, "cloud.csv")
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
 
 
 def test_a_good_upload_becomes_the_target():
     at = open_page(PAGE, target="upload CSV", steps="250")
     rows = "\n".join(f"{0.1 * i:.2f},{(-1) ** i:.1f}" for i in range(40)).encode()
-    upload(at, b"x,y\n" + rows)
+    upload(at, b"x,y\n" + rows, "cloud.csv")
     assert not at.error and any("The learned plan" in t for t in chart_titles(at))
 
 
@@ -74,4 +64,4 @@ def test_buttons_start_the_benchmark_cell_and_the_eps_sweep():
     assert not at.exception and any("live: D=2, eps=1" in str(c.proto.spec) for c in at.get("plotly_chart"))
     next(b for b in at.button if b.label.startswith("Compare eps")).click().run()
     assert not at.exception and any("trade-off" in t for t in chart_titles(at))
-    assert "From eps = 0.01 to 1 the displacement goes" in text(at)
+    assert "From eps = 0.01 to 1 the displacement goes" in page_text(at)

@@ -2,13 +2,9 @@
 
 tests/test_page_contract.py checks the conventions (header, explainers, URL binding, CSVs, compute notes).
 """
-from pages_harness import chart_titles, metric, open_page
+from pages_harness import chart_titles, metric, open_page, page_text
 
 PAGE = "pages/rkhs.py"
-
-
-def text(at) -> str:
-    return " ".join(md.value for md in at.markdown)
 
 
 def test_defaults_show_the_kernel_the_encoder_and_the_sweet_spot():
@@ -21,7 +17,7 @@ def test_defaults_show_the_kernel_the_encoder_and_the_sweet_spot():
     assert abs(float(metric(at, "kappa^2 = max K_X(x, x)")) / 1.5 ** 4 - 1) < 1e-3    # (2 - alpha)^m, m = 4
     assert float(metric(at, "max |computed - staircase|")) < 1e-12
     assert float(metric(at, "max |K chi_S / 2^m - lambda_S chi_S|")) < 1e-12   # Walsh = eigenfunctions
-    words = text(at)
+    words = page_text(at)
     assert "every principal angle is below 5 degrees from step" in words and "Ky-Fan trace ends at" in words
     assert "A sweet spot strictly inside the range" in words and "lowest at **alpha = 0.9**" in words
     assert "not run here" in words                                               # the MLM experiment
@@ -37,9 +33,9 @@ def test_changed_controls_recompute_and_a_bad_target_says_so():
     assert any("encoder trains at m = 6" in i.value for i in at.info)
     assert abs(float(metric(at, "kappa^2 = max K_X(x, x)")) / 1.5 ** 7 - 1) < 1e-3
     at.slider(key="n").set_value(400).run()
-    assert not at.exception and "lowest at **alpha = 0.8**" in text(at)          # more labels: afford more kappa
+    assert not at.exception and "lowest at **alpha = 0.8**" in page_text(at)          # more labels: afford more kappa
     at.slider(key="w_high").set_value(0.0).run()                                # the target is part of the cache key
-    assert not at.exception and "lowest at **alpha = 0.9**" in text(at)
+    assert not at.exception and "lowest at **alpha = 0.9**" in page_text(at)
     at.select_slider(key="m_task").set_value(6).run()                           # degree 10 > m = 6 below
     at.slider(key="k_high").set_value(8).run()
     assert any("cannot be built" in e.value and "degree" in e.value for e in at.error)
@@ -53,7 +49,7 @@ def test_query_params_set_the_controls():
         chart_titles(at))
     assert at.select_slider(key="n_aug").value == 10_000 and at.slider(key="n").value == 200
     assert any("8 strings, 27 masked views" in t for t in chart_titles(at))
-    assert "At m = 3, alpha = 0.8" in text(at)
+    assert "At m = 3, alpha = 0.8" in page_text(at)
 
 
 def test_bad_query_values_fall_back_with_a_note():
@@ -70,4 +66,4 @@ def test_the_digits_view_runs_on_a_click():
     next(b for b in at.button if "digits" in b.label).click().run()
     assert not at.exception
     assert any("Binarised digits" in t for t in chart_titles(at))
-    assert "= N, no two digits share a view" in text(at)
+    assert "= N, no two digits share a view" in page_text(at)

@@ -1,15 +1,9 @@
 """The SPE page through AppTest: defaults, changed controls, URL state, bad input and uploads."""
 import pytest
 
-from pages_harness import chart_titles, metric, open_page
+from pages_harness import chart_titles, metric, open_page, upload
 
 PAGE = "pages/spe.py"
-
-
-def upload(at, content: bytes, name="edges.csv"):
-    at.file_uploader(key="upload").set_value((name, content, "text/csv")).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def test_defaults_show_the_sweep_the_kernels_and_the_d_profile():
@@ -60,13 +54,13 @@ def test_bad_query_param_and_bad_smiles_say_so():
 def test_bad_uploads_get_a_clear_error(content, message):
     at = open_page(PAGE, source="upload")
     assert any("Upload an edge list" in i.value for i in at.info)
-    upload(at, content)
+    upload(at, content, "edges.csv")
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
     assert not at.get("plotly_chart")
 
 
 def test_a_disconnected_upload_uses_its_largest_component():
-    at = upload(open_page(PAGE, source="upload"), b"a,b\nb,c\nc,d\nd,a\nx,y\n")
+    at = upload(open_page(PAGE, source="upload"), b"a,b\nb,c\nc,d\nd,a\nx,y\n", "edges.csv")
     assert any("disconnected" in w.value for w in at.warning)
     assert metric(at, "nodes") == "4" and at.get("plotly_chart")
 
