@@ -6,6 +6,7 @@ import torch
 from core import lightsb
 from core.lightsb import benchmark, digits, gaussian, official, sinkhorn, toys
 from core.lightsb.potential import LightSB
+from core.lightsb.train import Adam
 
 
 def random_model(dim=3, K=4, eps=0.5, seed=0, dtype=torch.float64):
@@ -190,3 +191,36 @@ def test_digit_translation_runs_and_decodes():
     assert 0 <= t.target_rate <= 1 and t.displacement > 0 and t.diversity > 0
     with pytest.raises(ValueError):
         digits.translate(3, 3)
+
+
+def test_written_out_adam_is_torch_adam():
+    """core/lightsb/train.py's Adam (no torch._dynamo import) takes torch.optim.Adam's steps."""
+    gen = torch.Generator().manual_seed(0)
+    ours = [torch.randn(5, 3, generator=gen, requires_grad=True), torch.randn(7, generator=gen, requires_grad=True)]
+    theirs = [p.detach().clone().requires_grad_(True) for p in ours]
+    opt_ours, opt_theirs = Adam(ours, lr=3e-2), torch.optim.Adam(theirs, lr=3e-2)
+    for step in range(50):
+        for params, opt in ((ours, opt_ours), (theirs, opt_theirs)):
+            opt.zero_grad()
+            ((params[0] ** 3).sum() + (params[1].sin() * (step + 1)).sum()).backward()
+            opt.step()
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_toy_samplers_are_sklearns_draws():
+    from sklearn.datasets import make_moons, make_swiss_roll
+    for n, seed in ((1, 0), (7, 3), (1000, 12345)):
+        np.testing.assert_array_equal(toys.make_swiss_roll(n, 0.8, seed),
+                                      make_swiss_roll(n, noise=0.8, random_state=seed)[0])
+        np.testing.assert_array_equal(toys.make_moons(n, 0.05, seed), make_moons(n, noise=0.05, random_state=seed)[0])
+
+
+def test_w2_by_assignment_is_pots_emd():
+    import ot
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) * 1.5 + 0.3
+    expected = ot.emd2(ot.unif(300), ot.unif(300), ot.dist(a, b), numItermax=1_000_000)
+    assert sinkhorn.w2_squared(a, b) == pytest.approx(expected, rel=1e-9)
+    assert sinkhorn.w2_squared(a, b[:200]) == pytest.approx(
+        ot.emd2(ot.unif(300), ot.unif(200), ot.dist(a, b[:200]), numItermax=1_000_000), rel=1e-9)

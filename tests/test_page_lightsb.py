@@ -10,9 +10,19 @@ def test_defaults_train_live_and_show_every_section():
     at = open_page(PAGE)
     titles = chart_titles(at)
     for expected in ("The learned plan", "The bridge in time", "Training objective", "The learned potential",
-                     "Gaussian to Gaussian", "cBW2-UVP", "a continuous plan vs a discrete one", "Input digit"):
+                     "Gaussian to Gaussian", "cBW2-UVP"):
         assert any(expected in t for t in titles), (expected, titles)
-    assert "resampling floor" in page_text(at) and "against S* =" in page_text(at)
+    assert "resampling floor" in page_text(at) and "After 500 steps" in page_text(at)
+    assert "against S* =" in page_text(at)
+    # the optional comparisons wait for a click (the first view stays quick: no POT, no scikit-learn)
+    assert not any("a continuous plan vs a discrete one" in t or "Input digit" in t for t in titles)
+    assert {"Run Sinkhorn", "Train this translation"} <= {b.label for b in at.button}   # first in this process
+    next(b for b in at.button if b.label == "Run Sinkhorn").click().run()
+    next(b for b in at.button if b.label == "Train this translation").click().run()
+    titles = chart_titles(at)
+    for expected in ("a continuous plan vs a discrete one", "Input digit"):   # both stay shown (the store has them)
+        assert any(expected in t for t in titles), (expected, titles)
+    assert "LightSB" in page_text(at) and "classified as 8" in page_text(at)
     assert any("Compare eps" in b.label for b in at.button)          # the eps sweep waits for a click
     assert not at.error and not at.exception
 
@@ -62,6 +72,8 @@ def test_buttons_start_the_benchmark_cell_and_the_eps_sweep():
     at = open_page(PAGE, b_dim="2", b_eps="1")
     next(b for b in at.button if b.label.startswith("Run one cell live")).click().run()
     assert not at.exception and any("live: D=2, eps=1" in str(c.proto.spec) for c in at.get("plotly_chart"))
+    for button in [b for b in at.button if b.label == "Train this translation"]:   # absent once a test trained it
+        button.click().run()
     next(b for b in at.button if b.label.startswith("Compare eps")).click().run()
     assert not at.exception and any("trade-off" in t for t in chart_titles(at))
     assert "From eps = 0.01 to 1 the displacement goes" in page_text(at)

@@ -6,6 +6,7 @@ latent has ``LATENT_DIM`` = 16 dimensions, and one digit class is mapped to anot
 the latent moves (and how much of the input is kept), diversity: the conditional spread of pi(. | x);
 eps trades one for the other. A logistic-regression classifier on pixels says whether the decoded
 images look like the target class. PCA and the classifier are scikit-learn's; only the bridge is LightSB.
+scikit-learn is imported when the latent space is first built (~1 s of CPU), not when this module loads.
 """
 from __future__ import annotations
 
@@ -13,9 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
 
 LATENT_DIM = 16
 N_POTENTIALS, STEPS, LR = 10, 1000, 1e-2      # the paper's ALAE setting has K = 10 (steps, lr: live scale)
@@ -24,6 +22,9 @@ N_POTENTIALS, STEPS, LR = 10, 1000, 1e-2      # the paper's ALAE setting has K =
 @lru_cache(maxsize=1)
 def latent_space(seed: int = 0):
     """(pixels (n, 64) in [0, 1], labels, fitted PCA, latents (n, 16), pixel classifier)."""
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
     data = load_digits()
     pixels, labels = data.data / 16.0, data.target
     pca = PCA(LATENT_DIM, random_state=seed).fit(pixels)

@@ -8,6 +8,10 @@ A discrete plan only knows its n source points; the conditional at a new x uses 
 the dual potential, pi(y_j | x) ∝ exp(log v_j - M(x, y_j) / eps) (the same formula as row i of the plan
 when x = x_i), so LightSB and Sinkhorn can be scored on the same test points. Its conditionals are
 weighted atoms on the n target samples: moments exact, samples discrete.
+
+POT is imported where it is used (``import ot`` also imports scikit-learn: ~1 s of CPU), so a page that only
+needs ``w2_squared`` does not pay for it; that exact W2 between two equal-size clouds is an assignment
+problem, solved by scipy's ``linear_sum_assignment`` (the tests match it to POT's ``emd2``).
 """
 from __future__ import annotations
 
@@ -16,8 +20,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import ot
-import torch
 from scipy.special import logsumexp, softmax
 
 
@@ -38,7 +40,7 @@ class SinkhornPlan:
 
     def _log_weights(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        return self.log_v[None] - 0.5 * ot.dist(x, self.y) / self.epsilon
+        return self.log_v[None] - 0.5 * sq_dist(x, self.y) / self.epsilon
 
     def conditional_weights(self, x) -> np.ndarray:
         """(len(x), m) row-stochastic weights over the target samples."""
@@ -65,6 +67,8 @@ class SinkhornPlan:
 
 def solve(x, y, epsilon: float, max_iter: int = 5000, tol: float = 1e-7) -> SinkhornPlan:
     """Log-domain Sinkhorn between uniform weights on x (n, D) and y (m, D), M = 1/2 |x - y|^2, reg = eps."""
+    import ot
+    import torch
     if not epsilon > 0:
         raise ValueError(f"epsilon must be positive, got {epsilon}")
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -83,7 +87,20 @@ def solve(x, y, epsilon: float, max_iter: int = 5000, tol: float = 1e-7) -> Sink
     return SinkhornPlan(x, y, log_v, float(epsilon), seconds, cpu, int(log["niter"]), converged, method)
 
 
+def sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a_i - b_j|^2, (len(a), len(b)) (what ot.dist computes by default)."""
+    from scipy.spatial.distance import cdist
+    return cdist(a, b, "sqeuclidean")
+
+
 def w2_squared(a, b) -> float:
-    """Exact W2^2 (cost |x - y|^2) between two equal-weight point clouds (POT's network simplex)."""
+    """Exact W2^2 (cost |x - y|^2) between two equal-weight point clouds. With as many points on each side
+    the optimal plan is a permutation (Birkhoff), so it is scipy's assignment solver; else POT's emd2."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(ot.emd2(ot.unif(len(a)), ot.unif(len(b)), ot.dist(a, b), numItermax=1_000_000))
+    cost = sq_dist(a, b)
+    if len(a) == len(b):
+        from scipy.optimize import linear_sum_assignment
+        rows, cols = linear_sum_assignment(cost)
+        return float(cost[rows, cols].mean())
+    import ot
+    return float(ot.emd2(ot.unif(len(a)), ot.unif(len(b)), cost, numItermax=1_000_000))

@@ -4,13 +4,16 @@ p0 = N(0, I2); targets: the Swiss roll exactly as the official notebook builds i
 ``make_swiss_roll(noise=0.8)[:, [0, 2]] / 7.5``), sklearn's two moons (centred, scaled to a similar
 spread) and the classic 8 Gaussians (radius 2, std 0.1; a few lines, as in the official
 src/distributions.py). Samplers take (n, rng) so every draw is seeded by the caller.
+
+The two sklearn generators are written out here with sklearn's own draws (``make_swiss_roll`` and
+``make_moons`` of scikit-learn 1.x, same RandomState calls in the same order, so the points are identical:
+the tests compare them), because importing sklearn costs ~1 s of CPU on a page's first render.
 """
 from __future__ import annotations
 
 import io
 
 import numpy as np
-from sklearn.datasets import make_moons, make_swiss_roll
 
 TARGETS = ("swiss roll", "moons", "8 gaussians")
 MAX_UPLOAD_ROWS = 20_000
@@ -25,14 +28,35 @@ def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2 ** 31 - 1))
 
 
+def make_swiss_roll(n: int, noise: float, random_state: int) -> np.ndarray:
+    """sklearn.datasets.make_swiss_roll(n, noise=noise, random_state=random_state)[0] (no hole)."""
+    gen = np.random.RandomState(random_state)
+    t = 1.5 * np.pi * (1 + 2 * gen.uniform(size=n))
+    y = 21 * gen.uniform(size=n)
+    X = np.vstack((t * np.cos(t), y, t * np.sin(t)))
+    X += noise * gen.standard_normal(size=(3, n))
+    return X.T
+
+
+def make_moons(n: int, noise: float, random_state: int) -> np.ndarray:
+    """sklearn.datasets.make_moons(n, noise=noise, random_state=random_state)[0] (shuffled, as sklearn's)."""
+    gen = np.random.RandomState(random_state)
+    n_out = n // 2
+    n_in = n - n_out
+    X = np.vstack([np.append(np.cos(np.linspace(0, np.pi, n_out)), 1 - np.cos(np.linspace(0, np.pi, n_in))),
+                   np.append(np.sin(np.linspace(0, np.pi, n_out)), 1 - np.sin(np.linspace(0, np.pi, n_in)) - 0.5)]).T
+    order = np.arange(n)
+    gen.shuffle(order)                                    # sklearn.utils.shuffle(X, y, random_state=gen)
+    X = X[order]
+    return X + gen.normal(scale=noise, size=X.shape)
+
+
 def swiss_roll(n: int, rng: np.random.Generator) -> np.ndarray:
-    x, _ = make_swiss_roll(n, noise=0.8, random_state=_seed(rng))
-    return x[:, [0, 2]] / 7.5
+    return make_swiss_roll(n, noise=0.8, random_state=_seed(rng))[:, [0, 2]] / 7.5
 
 
 def moons(n: int, rng: np.random.Generator) -> np.ndarray:
-    x, _ = make_moons(n, noise=0.05, random_state=_seed(rng))
-    return (x - np.array([0.5, 0.25])) * 1.5
+    return (make_moons(n, noise=0.05, random_state=_seed(rng)) - np.array([0.5, 0.25])) * 1.5
 
 
 def eight_gaussians(n: int, rng: np.random.Generator) -> np.ndarray:
