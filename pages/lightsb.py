@@ -81,6 +81,11 @@ def run_gaussian(eps, progress):
     return dict(model=model, S_star=S_star, records=model.history["monitor"], seconds=time.perf_counter() - start)
 
 
+@cache.resource(96, ttl=cache.TTL_SECONDS)  # built (figure, data) pairs, ~0.1 MB each, shared read-only: a rerun
+def built(name: str, key, _make):           # reuses them (building them was most of a cache hit's time)
+    return _make()
+
+
 @cache.resource(1)  # the shipped benchmark table, a few KB
 def shipped_benchmark():
     return json_file("lightsb", "benchmark.json")
@@ -169,27 +174,29 @@ def bridge_2d(values, upload) -> dict | None:
         run = jobs.cached(store, key, compute, label)
     ratio = run["w2"] / max(run["w2_floor"], 1e-12)
     verdict = "within 1.5x of that floor" if ratio <= 1.5 else f"{ratio:.1f}x that floor"
-    figure(*samples_figure(run["target"], run["model_y"], toys.START_POINTS, run["conditional"]), "lightsb_samples",
+    figure(*built("samples", key, lambda: samples_figure(run["target"], run["model_y"], toys.START_POINTS,
+                                                         run["conditional"])), "lightsb_samples",
            caption=f"W2^2 between 1,000 model samples and 1,000 target samples: {run['w2']:.4f}; two independent "
            f"target draws differ by {run['w2_floor']:.4f} (the resampling floor): the model is {verdict}.")
     compute_note(run["model"].device, "float32", run["seconds"])
-    return run
+    return dict(run, key=key)
 
 
 def bridge_in_time(run, values) -> None:
     if run is None:
         return
-    t = controls([BRIDGE_T], where=st)["t"]
-    xt = run["model"].at_time(run["x0"], t, 1, seed=values["seed"])[:, 0]
-    figure(*paths_figure(run["paths"], xt, t, run["target"]), "lightsb_paths",
+    t, key = controls([BRIDGE_T], where=st)["t"], run["key"]
+    xt = lambda: run["model"].at_time(run["x0"], t, 1, seed=values["seed"])[:, 0]  # noqa: E731
+    figure(*built("paths", (key, t), lambda: paths_figure(run["paths"], xt(), t, run["target"])), "lightsb_paths",
            caption="Left: 8 Euler-Maruyama paths (100 steps) from each start point. Right: 1,000 points of "
            "X_t sampled without simulation; at t = 0 they are p0, at t = 1 the model's p1.")
     left, right = st.columns(2)
     with left:
-        figure(*loss_figure(run["model"].history["loss"]), "lightsb_loss")
+        figure(*built("loss", key, lambda: loss_figure(run["model"].history["loss"])), "lightsb_loss")
     with right:
         m = run["model"]
-        figure(*mixture_figure(m.weights(), m.r.detach().cpu().numpy(), run["target"]), "lightsb_mixture",
+        figure(*built("mixture", key, lambda: mixture_figure(m.weights(), m.r.detach().cpu().numpy(), run["target"])),
+               "lightsb_mixture",
                caption=f"{int((m.weights() > 1 / (10 * m.n_potentials)).sum())} of {m.n_potentials} components carry "
                "more than a tenth of the uniform weight.")
 
@@ -203,7 +210,7 @@ def gaussian_check() -> None:
     eps = controls([GAUSS_EPS], where=st)["g_eps"]
     store = jobs.store("lightsb_gauss", max_entries=8)  # one entry: a K = 1 model and 26 records
     run = jobs.cached(store, eps, lambda p: run_gaussian(eps, p), "Training K = 1 LightSB...")
-    figure(*gaussian_figure(run["records"], run["S_star"]), "lightsb_gaussian")
+    figure(*built("gaussian", eps, lambda: gaussian_figure(run["records"], run["S_star"])), "lightsb_gaussian")
     S, last = run["model"].S().cpu().numpy()[0], run["records"][-1]
     err = np.abs(S / run["S_star"] - 1).max()
     st.markdown(f"After {GAUSS_STEPS:,} steps: S = ({S[0]:.3f}, {S[1]:.3f}) against S* = ({run['S_star'][0]:.3f}, "
@@ -232,9 +239,10 @@ def benchmark_section() -> None:
         "Run one cell live (1,500 steps)")
     curve = None if live is None else ([s for s, _ in live[1]], [u for _, u in live[1]],
                                        f"D={bench_key[0]}, eps={bench_key[1]:g}")
-    figure(*benchmark_figure(table["cells"], curve), "lightsb_benchmark",
-           caption=f"Lines: precomputed by scripts/make_lightsb_benchmark.py (K = {table['settings']['K']}, "
-           f"{table['settings']['steps']:,} steps). Squares: POT's Sinkhorn on 1,000 samples per marginal.")
+    figure(*built("benchmark", curve and bench_key, lambda: benchmark_figure(table["cells"], curve)),
+           "lightsb_benchmark", caption=f"Lines: precomputed by scripts/make_lightsb_benchmark.py (K = "
+           f"{table['settings']['K']}, {table['settings']['steps']:,} steps). Squares: POT's Sinkhorn on 1,000 "
+           "samples per marginal.")
     rows = [dict(D=c["dim"], eps=c["epsilon"], lightsb=c["cbw2_uvp"][-1], lightsb_s=c["lightsb_cpu_s"],
                  sinkhorn=c["sinkhorn_cbw2_uvp"], sinkhorn_s=c["sinkhorn_cpu_s"],
                  converged=f"{'yes' if c['sinkhorn_converged'] else 'no'} ({c['sinkhorn_iterations']} it)")
@@ -242,8 +250,7 @@ def benchmark_section() -> None:
     frame = pd.DataFrame(rows)
     st.dataframe(frame.rename(columns={"lightsb": "LightSB cBW2-UVP %", "lightsb_s": "LightSB CPU s (with scoring)",
                                        "sinkhorn": "Sinkhorn cBW2-UVP %", "sinkhorn_s": "Sinkhorn CPU s",
-                                       "converged": "Sinkhorn converged (tol 1e-7)"}),
-                 hide_index=True)
+                                       "converged": "Sinkhorn converged (tol 1e-7)"}), hide_index=True)
     wins, worst = int((frame.lightsb < frame.sinkhorn).sum()), table["cells"][int(frame.lightsb.idxmax())]
     falling = worst["cbw2_uvp"][-1] < 0.9 * worst["cbw2_uvp"][-3]
     st.markdown(f"Precomputed: LightSB beats the n = 1,000 Sinkhorn plan in {wins} of {len(frame)} cells; its "
@@ -285,8 +292,8 @@ def baseline_section(run, values, upload) -> None:
                 "takes about a second, and at small eps (log-domain, thousands of iterations) or n = 2000 a solve "
                 "takes from seconds to minutes on one core.")
         return
-    figure(*baseline_figure(toys.START_POINTS, run["conditional"], sk["conditional"], run["target"]),
-           "lightsb_sinkhorn")
+    figure(*built("sinkhorn", (run["key"], key), lambda: baseline_figure(
+        toys.START_POINTS, run["conditional"], sk["conditional"], run["target"])), "lightsb_sinkhorn")
     plan = sk["plan"]
     better = "LightSB" if run["w2"] < sk["w2"] else "Sinkhorn"
     st.markdown(f"W2^2 to 1,000 target samples: **LightSB {run['w2']:.4f}** (trained {run['seconds']:.1f} s, then "
@@ -313,7 +320,8 @@ def digits_section() -> None:
         st.info(f"The {src} -> {dst} bridge trains on the button ({digits.STEPS:,} steps, plus loading "
                 "scikit-learn's digits, PCA and classifier on a fresh server: a second or two on one core).")
         return
-    figure(*digits_figure(digits.decode(tr.inputs), digits.decode(tr.outputs)), "lightsb_digits")
+    figure(*built("digits", (src, dst, eps), lambda: digits_figure(digits.decode(tr.inputs),
+                                                                     digits.decode(tr.outputs))), "lightsb_digits")
     st.markdown(f"eps = {eps:g}: {100 * tr.target_rate:.0f} % of all mapped {src}s are classified as {dst} by a "
                 f"pixel classifier; the latent moves {tr.displacement:.2f} on average (random pairing: "
                 f"{tr.random_displacement:.2f}), and the draws for one input spread by {tr.diversity:.2f}.")
