@@ -18,8 +18,8 @@ from core.spectral import householder_product
 from ui import cache
 from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header, unbound
 from ui.householder_figures import (comparison_table, describe_mix, differs_text, gan_loss_figure, grid_image,
-                                    purity_figure, readout_figure, reflector_figure, response_figure, spectrum_figure,
-                                    try_this_text)
+                                    purity_figure, quality_source, readout_figure, recheck_text, reflector_figure,
+                                    response_figure, shipped_checks, spectrum_figure, try_this_text)
 from ui.jobs import cached, on_request, store
 from ui.navigation import use_app_navigation
 
@@ -63,6 +63,7 @@ SHOWS = """
 RESPONSES = store("householder.responses", max_entries=12)
 FINETUNES = store("householder.finetunes", max_entries=2)
 LIVE_SCORES = store("householder.live_scores", max_entries=8)
+QUALITY = store("householder.quality", max_entries=2)  # live re-checks of the fidelity numbers: a few floats each
 
 
 @cache.resource(1)  # ~3 MB of weights, shared by every session
@@ -81,11 +82,10 @@ def comparison():
     return assets.json_file("householder", "comparison.json") if found else None
 
 
-@cache.data(4, spinner="Fréchet distances, shape fidelity and shape mix...")  # a few numbers per model pair
-def quality(model_key: tuple) -> dict:
+def live_quality(progress=None) -> dict:
     """Live fidelity checks of both shipped generators: feature Fréchet distance, re-render IoU, shape mix."""
     _, _, _, G_base, G_hp, net = shipped()
-    return hp.quality_checks(G_base, G_hp, net, QUALITY_SAMPLES)
+    return dict(hp.quality_checks(G_base, G_hp, net, QUALITY_SAMPLES), source="live")
 
 
 @cache.data(8)  # a shape mix and an IoU per psi
@@ -121,11 +121,13 @@ def load(values: dict) -> SimpleNamespace:
     except assets.MissingAsset as exc:
         st.error(f"{exc} (scripts/*householder* rebuild assets/householder/)", icon=":material/error:")
         st.stop()
-    k = tuned["k"]
+    k, model_key = tuned["k"], (int(base["step"]), int(tuned["steps"]))
+    # the fidelity numbers: a live re-check if one ran, else the asset-build ones, else computed live now
+    checks = QUALITY.get(model_key) or shipped_checks(comparison(), model_key, QUALITY_SAMPLES) or cached(
+        QUALITY, model_key, live_quality, "Fréchet distances, shape fidelity and shape mix (none shipped)...")
     return SimpleNamespace(values=values, layer=LAYERS.index(values["layer"]), j=min(int(values["direction"]), k - 1),
                            k=k, k_sefa=10, steps=np.linspace(-values["reach"], values["reach"], COLS), base=base,
-                           tuned=tuned, reg=reg, G_base=G_base, G_hp=G_hp, net=net,
-                           checks=quality((int(base["step"]), int(tuned["steps"]))))
+                           tuned=tuned, reg=reg, G_base=G_base, G_hp=G_hp, net=net, checks=checks, model_key=model_key)
 
 
 def the_generator(c: SimpleNamespace):
@@ -147,7 +149,7 @@ def the_generator(c: SimpleNamespace):
     st.caption(f"Shape mix of {QUALITY_SAMPLES} samples as the factor regressor reads them (the renderer draws a "
                f"third of each). Base: {describe_mix(checks['mix'][0])}. Householder fine-tune: "
                f"{describe_mix(checks['mix'][1])}. Re-render IoU (section 5): base {checks['iou'][0]:.2f}, rendered "
-               f"images {checks['iou_renders']:.2f}.")
+               f"images {checks['iou_renders']:.2f}. {quality_source(checks)}")
     for name, mix in zip(("base", "Householder fine-tuned"), checks["mix"]):
         rarest = int(np.argmin(mix))
         if mix[rarest] < MIN_SHAPE_SHARE:
@@ -195,7 +197,9 @@ def traversals(c: SimpleNamespace) -> float:
                f"{COLS} steps from -{values['reach']:g} to +{values['reach']:g} std of v.w. "
                f"One {values['rows']}x{COLS} grid rendered in {grid_seconds:.2f} s. Truncation pulls every latent "
                f"toward the mean one: at psi {values['truncation']:g} the base draws {describe_mix(psi_mix)} "
-               f"(re-render IoU {psi_iou:.2f}); at psi 1, {describe_mix(checks['mix'][0])} ({checks['iou'][0]:.2f}).")
+               f"(re-render IoU {psi_iou:.2f}); at psi 1, {describe_mix(checks['mix'][0])} ({checks['iou'][0]:.2f}). "
+               + ("Psi 1: section 1's numbers; other psi: live, " if checks["source"] == "asset" else "Live, ")
+               + f"{QUALITY_SAMPLES // 2} samples per psi.")
     return grid_seconds
 
 
@@ -264,7 +268,14 @@ def fidelity(c: SimpleNamespace):
                "weights cannot be downloaded here). Re-render IoU: the regressor reads each sample's factors, the "
                "renderer draws them, and the two objects' masks are compared: soft, lopsided or star-shaped samples "
                "match no rendered shape, but a round blob matches a circle (the shape mix catches a generator that "
-               f"draws only those). Shape mix after the fine-tune: {describe_mix(checks['mix'][1])}.")
+               f"draws only those). Shape mix after the fine-tune: {describe_mix(checks['mix'][1])}. "
+               + quality_source(checks))
+    recheck = on_request(QUALITY, c.model_key, live_quality, "Re-checking fidelity live...", f"Re-check these "
+                         f"numbers live ({QUALITY_SAMPLES} samples per generator, about {checks.get('seconds', 3):.0f} s)")
+    if recheck is not None and checks["source"] == "asset":
+        st.rerun()  # computed just now: show the live numbers in every section
+    if checks["source"] == "live":
+        st.caption(recheck_text(checks, shipped_checks(comparison(), c.model_key, QUALITY_SAMPLES)))
 
 
 def live_finetune(c: SimpleNamespace):

@@ -1,6 +1,7 @@
 """AppTest of the Householder Projector page (pages/householder.py)."""
 import argparse
 import io
+import json
 import pickle
 import re
 
@@ -66,6 +67,27 @@ def test_untruncated_grid_quotes_the_section_1_scores():
     m = re.search(r"at psi 1 the base draws (.+) \(re-render IoU ([\d.]+)\); at psi 1, (.+) \(([\d.]+)\)\.", trunc)
     assert m and m.group(1) == m.group(3) and m.group(2) == m.group(4)  # one set of numbers, not two estimates
     assert not at.exception
+
+
+def test_fidelity_numbers_are_labelled_asset_build_and_the_live_recheck_reproduces_them():
+    """Sections 1 and 5 show the numbers scripts/score_householder.py wrote, and say so; the button recomputes
+    them live (fixed seeds) and every section then shows the live ones, with their distance to the shipped."""
+    from core.assets import ASSETS
+    at = open_page(PAGE)
+    if "quality" not in json.loads((ASSETS / "householder" / "comparison.json").read_text()):
+        pytest.skip("comparison.json has no quality checks")
+    shipped = {label: float(metric(at, label)) for label in ("Fréchet distance, base", "re-render IoU, base")}
+    text = " ".join(c.value for c in at.caption)
+    assert text.count("Computed at asset-build time by scripts/score_householder.py") >= 2
+    next(b for b in at.button if b.label.startswith("Re-check these numbers live")).click().run()
+    assert not at.exception
+    text = " ".join(c.value for c in at.caption)
+    assert "Computed live in this server process" in text and "asset-build time" not in text
+    assert not any(b.label.startswith("Re-check these numbers live") for b in at.button)
+    gaps = re.search(r"Fréchet distance ([\d.e+-]+), re-render IoU ([\d.e+-]+), shape share ([\d.e+-]+)\.", text)
+    assert gaps and float(gaps.group(1)) < 0.05 and float(gaps.group(2)) < 0.01 and float(gaps.group(3)) < 0.01
+    for label, value in shipped.items():
+        assert abs(float(metric(at, label)) - value) < 0.05
 
 
 def test_bad_url_param_falls_back_with_a_note():

@@ -119,6 +119,34 @@ def describe_mix(mix) -> str:
     return ", ".join(f"{share:.0%} {name}s" for name, share in zip(shapes.SHAPES, mix))
 
 
+def shipped_checks(comparison: dict | None, model_key: tuple, n: int) -> dict | None:
+    """The fidelity checks scripts/score_householder.py wrote for exactly these generators (base step,
+    fine-tune steps) and sample count, in the shape of core.householder.quality_checks; None when absent."""
+    q = (comparison or {}).get("quality")
+    if q is None or (q["base_step"], q["finetune_steps"]) != tuple(model_key) or q["n"] != n:
+        return None
+    return {"fd": tuple(q["fd"]), "iou": tuple(q["iou"]), "mix": tuple(np.array(m) for m in q["mix"]),
+            "iou_renders": q["iou_renders"], "seconds": q["seconds"], "source": "asset"}
+
+
+def quality_source(checks: dict) -> str:
+    """Where the fidelity numbers come from, said next to them."""
+    if checks["source"] == "asset":
+        return (f"Computed at asset-build time by scripts/score_householder.py ({checks['seconds']:.0f} s on one CPU "
+                "thread), with fixed seeds: the button in section 5 re-checks them live.")
+    return "Computed live in this server process."
+
+
+def recheck_text(live: dict, shipped: dict | None) -> str:
+    """How far the live re-check lies from the asset-build numbers (fixed seeds: only float round-off)."""
+    if shipped is None:
+        return "No asset-build numbers are shipped for these generators: the numbers above are the only ones."
+    gaps = {"Fréchet distance": max(abs(a - b) for a, b in zip(live["fd"], shipped["fd"])),
+            "re-render IoU": max(abs(a - b) for a, b in zip((*live["iou"], live["iou_renders"]),
+                                                            (*shipped["iou"], shipped["iou_renders"]))),
+            "shape share": max(float(np.abs(a - b).max()) for a, b in zip(live["mix"], shipped["mix"]))}
+    return ("Live re-check against the asset-build numbers (scripts/score_householder.py), largest differences: "
+            + ", ".join(f"{name} {gap:.2g}" for name, gap in gaps.items()) + ".")
 
 DIFFERS = """
 * **Generator and data**: a ~270k-parameter StyleGAN2 (rosinality's layout: mapping MLP, modulated and demodulated

@@ -76,10 +76,12 @@ def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up: int = 1, down: int = 1,
     b, c, h, w = x.shape
     if up > 1:
         x = F.pad(x[:, :, :, None, :, None], (0, up - 1, 0, 0, 0, up - 1)).reshape(b, c, h * up, w * up)
-    x = F.pad(x, (pad[0], pad[1], pad[0], pad[1]))  # negative padding crops, as in the original
     # one depthwise conv (groups = channels), not rosinality's (b*c, 1, h, w) reshape: same sums, ~7x
     # faster forward + backward on CPU (bench/bench_householder.py)
     weight = torch.flip(kernel, [0, 1])[None, None].to(x.dtype).expand(c, 1, *kernel.shape)
+    if pad[0] == pad[1] >= 0:  # the conv pads with zeros itself: no padded copy (which made it ~5x slower on CPU)
+        return F.conv2d(x, weight, padding=pad[0], groups=c)[:, :, ::down, ::down]
+    x = F.pad(x, (pad[0], pad[1], pad[0], pad[1]))  # negative padding crops, as in the original
     return F.conv2d(x, weight, groups=c)[:, :, ::down, ::down]
 
 
@@ -270,14 +272,19 @@ class Generator(nn.Module):
         with torch.no_grad():
             return self.mapping(z).mean(0)
 
-    def synthesis(self, w_plus: torch.Tensor, noise: str = "random") -> torch.Tensor:
+    def synthesis(self, w_plus: torch.Tensor, noise: str | torch.Generator = "random") -> torch.Tensor:
         """W+ codes (B, n_latent, style_dim) -> images (B, 3, size, size) in about [-1, 1].
 
-        noise="const" uses the stored noise buffers (reproducible traversals), "random" fresh noise.
+        noise="const" uses the stored noise buffers (reproducible traversals), "random" fresh noise from
+        torch's global RNG, a ``torch.Generator`` fresh noise drawn from it (reproducible samples).
         """
         n_layers = len(self.convs) + 1
-        noises = [getattr(self.noises, f"noise_{j}") for j in range(n_layers)] if noise == "const" \
-            else [None] * n_layers
+        buffers = [getattr(self.noises, f"noise_{j}") for j in range(n_layers)]
+        if isinstance(noise, torch.Generator):
+            noises = [torch.randn(w_plus.shape[0], 1, *b.shape[2:], generator=noise, device=b.device, dtype=b.dtype)
+                      for b in buffers]
+        else:
+            noises = buffers if noise == "const" else [None] * n_layers
         out = self.input(w_plus.shape[0])
         out = self.conv1(out, w_plus[:, 0], noises[0])
         skip = self.to_rgb1(out, w_plus[:, 1])
