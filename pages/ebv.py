@@ -99,6 +99,11 @@ def shipped_part(name: str):
     return runs[name], runs, cosines
 
 
+@cache.resource(48, ttl=cache.TTL_SECONDS)  # built (figure, data) pairs, < 0.2 MB each at the default N, shared
+def built(name: str, key, _make):           # read-only: a rerun reuses them instead of rebuilding every figure
+    return _make()
+
+
 @cache.data(max_entries=16, spinner="Seeds 0-9, official update and remedy...")  # a 10-row table
 def survey(alpha: float, steps: int) -> pd.DataFrame:
     return pd.DataFrame(core_ebv.seed_survey(6, 3, alpha, 1e-2, steps))
@@ -106,8 +111,13 @@ def survey(alpha: float, steps: int) -> pd.DataFrame:
 
 def run_generation(n, d, alpha, lr, steps, seed, init, unstall):
     key = (n, d, alpha, lr, steps, seed, init, unstall)
-    return cached(RUNS, key, lambda p: core_ebv.generate(n, d, alpha, lr, steps, seed, init=init, unstall=unstall,
-                                                        progress=p), f"Projected SGD on {n} vectors in R^{d}...")
+    # In a container of its own: the progress box a miss draws stays inside it, so the elements after it keep
+    # their places and the browser does not rebuild every chart below when the next rerun is a hit.
+    with st.container():
+        E, info = cached(RUNS, key, lambda p: core_ebv.generate(n, d, alpha, lr, steps, seed, init=init,
+                                                                unstall=unstall, progress=p),
+                         f"Projected SGD on {n} vectors in R^{d}...")
+    return E, info, key
 
 
 def header() -> dict:
@@ -136,7 +146,7 @@ def generation(v: dict) -> None:
     except core_ebv.SettingsError as err:
         st.error(str(err), icon=":material/error:")
         return
-    E, info = run_generation(n, d, alpha, v["lr"], v["steps"], v["seed"], v["init"], v["unstall"])
+    E, info, key = run_generation(n, d, alpha, v["lr"], v["steps"], v["seed"], v["init"], v["unstall"])
     h = info.history
     cols = st.columns(5)
     cols[0].metric("converged", "yes" if info.converged else "no")
@@ -165,11 +175,12 @@ def generation(v: dict) -> None:
                    "pairs towards 90° while a few grow (see the histogram).")
     left, right = st.columns(2)
     with left:
-        figure(*history_figure(info, alpha, welch), "ebv_history")
+        figure(*built("history", key, lambda: history_figure(info, alpha, welch)), "ebv_history")
     with right:
-        figure(*angle_histogram(E, alpha, welch), "ebv_angles")
+        figure(*built("angles", key, lambda: angle_histogram(E, alpha, welch)), "ebv_angles")
     if d == 3:
-        figure(*sphere_figure(E), "ebv_sphere_live", caption="d = 3: the EBVs of this run as lines on the sphere.")
+        figure(*built("sphere", key, lambda: sphere_figure(E)), "ebv_sphere_live",
+               caption="d = 3: the EBVs of this run as lines on the sphere.")
     compute_note(info.device, "float32", info.seconds)
 
 
@@ -180,7 +191,7 @@ def six_lines() -> None:
                 "The official update with lr 1e-2 and a 3 000-step cap:")
     left, right = st.columns([1, 2])
     v = controls(LINES, where=left)
-    E, info = run_generation(6, 3, v["lines_alpha"], 1e-2, 3000, v["lines_seed"], "random", v["remedy"])
+    E, info, key = run_generation(6, 3, v["lines_alpha"], 1e-2, 3000, v["lines_seed"], "random", v["remedy"])
     left.metric("converged", f"yes, {info.steps} steps" if info.converged else "no (3 000 steps)")
     left.metric("final max |cos|", f"{info.max_cos:.4f}")
     if info.stalled:
@@ -189,14 +200,14 @@ def six_lines() -> None:
                      "the other pairs' hinges switch on and push it back. The loss sits at 2 (1 - alpha) "
                      f"= {2 * (1 - v['lines_alpha']):.2f}.")
     with right:
-        figure(*sphere_figure(E), "ebv_sphere")
+        figure(*built("sphere", key, lambda: sphere_figure(E)), "ebv_sphere")
     table = survey(float(v["lines_alpha"]), SURVEY_CAP)
     stalls = table.loc[~table["official converged"], "seed"].tolist()
     fixed = int(table["with remedy converged"].sum())
     st.markdown(f"**Seeds 0-9 at alpha {v['lines_alpha']:g}** (cap {SURVEY_CAP:,} steps): the official update "
                 f"converges for {10 - len(stalls)} of 10 seeds (fails for {', '.join(map(str, stalls)) or 'none'}); "
                 f"with the remedy (not in the official code) {fixed} of 10 converge.")
-    figure(*seeds_figure(table), "ebv_seeds")
+    figure(*built("seeds", (v["lines_alpha"], SURVEY_CAP), lambda: seeds_figure(table)), "ebv_seeds")
 
 
 def comparison() -> None:
@@ -223,8 +234,9 @@ def comparison() -> None:
     off = ~np.eye(len(fc_cos), dtype=bool)
     n_cls, eps = len(fc_cos), 0.1
     margin = 0.07 * np.log((1 - eps + eps / n_cls) / (eps / n_cls))   # smoothed CE is optimal at this cosine gap
-    figure(*cosine_matrices(fc_cos, eb_cos, f"{which}: cosine between class means of the features (test set)"),
-           "ebv_cosines", caption=f"Mean |cos| between different classes' means: FC {np.abs(fc_cos[off]).mean():.3f}, "
+    figure(*built("cosines", which, lambda: cosine_matrices(
+        fc_cos, eb_cos, f"{which}: cosine between class means of the features (test set)")), "ebv_cosines",
+           caption=f"Mean |cos| between different classes' means: FC {np.abs(fc_cos[off]).mean():.3f}, "
            f"EBV {np.abs(eb_cos[off]).mean():.3f} (the EBVs themselves: max |cos| "
            f"{table.loc[table.N == n_cls, 'EBV max |cos|'].max():.3f}). With temperature 0.07 and label smoothing "
            f"0.1 the loss is lowest once an image's own-class cosine beats the others by 0.07 ln(...) = {margin:.2f} "
@@ -252,7 +264,7 @@ def dimension_sweep() -> None:
     sweep, runs, _ = got
     sweep = pd.DataFrame(sweep)
     fc = pd.DataFrame(runs["comparison"]).query("head == 'fc' and n_classes == 144")
-    figure(*sweep_figure(sweep, fc, 144), "ebv_dim_sweep")
+    figure(*built("sweep", 144, lambda: sweep_figure(sweep, fc, 144)), "ebv_dim_sweep")
     best, worst = sweep.loc[sweep.accuracy.idxmax()], sweep.loc[sweep.accuracy.idxmin()]
     fc_mean = fc.accuracy.mean()
     above = sweep[sweep.accuracy >= fc_mean].sort_values("d")
