@@ -6,7 +6,7 @@
 (c) the generator: 64 candidates x 50 denoising steps, then decoding and generate-and-verify
     re-ranking (re-simulating every unique valid candidate); target <= 5 s per query on one CPU thread
     (issue 20), with the formula and without it (formula proposals), at guidance 1 (one network call per
-    step) and 2 (two calls), and with 25 steps;
+    step) and the page's default 2 (two calls), and with 25 steps;
 (d) the split of (c) between sampling and verification.
 Alongside: CPU seconds (process time), which a loaded machine inflates less than wall seconds.
 
@@ -56,8 +56,10 @@ def main() -> None:
     generator.load_generator("cpu")
     formulas = universe()["formula"].to_numpy()
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 8
-    settings = (("+ formula", True, 1.0, 50), ("spectrum only", False, 1.0, 50),
-                ("+ formula, guidance 2", True, 2.0, 50), ("+ formula, 25 steps", True, 1.0, 25))
+    settings = (("+ formula, guidance 1", True, 1.0, 50), ("spectrum only, guidance 1", False, 1.0, 50),
+                (f"+ formula, guidance {generator.GUIDANCE:g} (page default)", True, generator.GUIDANCE, 50),
+                (f"spectrum only, guidance {generator.GUIDANCE:g} (page default)", False, generator.GUIDANCE, 50),
+                ("+ formula, guidance 1, 25 steps", True, 1.0, 25))
     for label, with_formula, guidance, steps in settings:
         walls, cpus, sampling = [], [], []
         for row, query in list(zip(rows, queries))[:n]:

@@ -24,8 +24,10 @@ training split's formula frequencies). Every candidate set is verified against t
 the same simulator re-ranking, so (b)-(d) measure what the re-ranking finds without the spectrum's help
 in sampling. Rows: overall and by heavy-atom count. Sampling is batched over queries on --device (one
 seeded generator for the whole batch, so a query's samples differ from a page run with its own seed);
-decoding and simulator verification run in --workers processes. --sweeps adds guidance scale, step count
-and temperature rows (with the formula, --sweep-queries queries). Conditions not started before
+decoding and simulator verification run in --workers processes. --guidance sets the guidance scale of those
+conditions (default 1), --top-formulas how many proposed formulas share the samples without the formula
+(default core.diffspectra.generator.TOP_FORMULAS). --sweeps adds guidance-scale rows with and without the formula, and step-count and
+temperature rows with it (--sweep-queries queries). Conditions not started before
 --deadline seconds are skipped and named in the log; every finished condition is written at once.
 """
 from __future__ import annotations
@@ -42,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from core.diffspectra.chem import ASSETS  # noqa: E402
 from core.diffspectra import ablation  # noqa: E402
+from core.diffspectra.generator import GUIDANCE, TOP_FORMULAS  # noqa: E402
 from core.diffspectra.evaluate import (heldout_rows, run_generator, run_retrieval,  # noqa: E402
                                        summarise)
 from scripts import manifest  # noqa: E402
@@ -87,12 +90,14 @@ def run_ablation(args) -> None:
     queries = ablation.query_features(rows)
     print(f"[{args.label}] generator v{bundle.version}, {len(rows)} queries, {args.samples} samples, "
           f"{args.workers} workers, device {args.device}", flush=True)
-    plan = [(c, f, len(rows), {}) for f in (True, False) for c in ablation.CONDITIONS]
+    base = {**({} if args.guidance == 1.0 else dict(guidance=args.guidance)),
+            **({} if args.top_formulas == TOP_FORMULAS else dict(top_formulas=args.top_formulas))}
+    plan = [(c, f, len(rows), base) for f in (True, False) for c in ablation.CONDITIONS]
     if args.random:
         plan += [("random", f, len(rows), {}) for f in (True, False)]
     if args.sweeps:
         n = min(args.sweep_queries, len(rows))
-        plan += [("true", True, n, dict(guidance=g)) for g in args.sweep_guidance]
+        plan += [("true", f, n, dict(guidance=g)) for g in args.sweep_guidance for f in (True, False)]
         plan += [("true", True, n, dict(steps=k)) for k in args.sweep_steps]
         plan += [("true", True, n, dict(temperature=t)) for t in args.sweep_temperature]
     table, skipped = [], []
@@ -116,7 +121,7 @@ def run_ablation(args) -> None:
         outputs = sorted(pool.imap_unordered(ablation.verify_task, tasks, chunksize=2), key=lambda o: o["key"])
         labels = dict(model=args.label, spectrum=cond, formula=with_formula, samples=args.samples,
                       guidance=knobs.get("guidance", 1.0), steps=knobs.get("steps", 50),
-                      temperature=knobs.get("temperature", 1.0))
+                      temperature=knobs.get("temperature", 1.0), top_formulas=knobs.get("top_formulas", TOP_FORMULAS))
         new = ablation.summary_rows(outputs, **labels)
         new[0]["sampling_seconds_batched"] = round(t1 - t0, 2)
         table += new
@@ -133,24 +138,30 @@ def run_ablation(args) -> None:
 
 SPECTRUM_NAMES = {"true": "query spectrum", "null": "null (zeros)", "shuffled": "another molecule's",
                   "random": "random graphs, no model"}
-MODEL_NAMES = {"before": "v1 (3,000 CPU steps)", "v2mid": "v2 at 3,500 GPU steps", "after": "v2 (7,000 GPU steps)"}
+MODEL_NAMES = {"before": "v1 (3,000 CPU steps)", "v2mid": "v2 at 3,500 GPU steps", "after": "v2 at 7,000 GPU steps",
+               "final": "v2 (10,500 GPU steps)"}
+SHIPPED = "final"
 
 
 def assemble(inputs) -> None:
-    """ablation_<label>.csv files -> assets/diffspectra/ablation.csv; the v2 rows with the query spectrum
-    replace the generator rows of heldout_results.csv and acc_vs_k.csv (K = 1, 5, 10, 20)."""
-    frames = [pd.read_csv(f, keep_default_na=False, dtype={"heavy_atoms": str}) for f in inputs]
+    """ablation_<label>.csv files (or an earlier ablation.csv) -> assets/diffspectra/ablation.csv; the shipped
+    generator's rows with the query spectrum at the page's defaults (guidance GUIDANCE, TOP_FORMULAS proposed
+    formulas without the formula) replace the generator rows of heldout_results.csv and acc_vs_k.csv."""
+    frames = [pd.read_csv(f, keep_default_na=False, dtype={"heavy_atoms": str, "spectrum": str}) for f in inputs]
     table = pd.concat(frames, ignore_index=True)
     table["model"] = table["model"].str.replace(r"\d+$", "", regex=True).str.replace("cpu", "")
     table.loc[table["spectrum"] == "random", "model"] = "none"
-    table = table.drop_duplicates(["model", "spectrum", "formula", "guidance", "steps", "temperature", "heavy_atoms"],
-                                  keep="last")
-    table["model"] = table["model"].map(lambda m: MODEL_NAMES.get(m, m))
-    table["spectrum"] = table["spectrum"].map(SPECTRUM_NAMES)
+    table["top_formulas"] = pd.to_numeric(table.get("top_formulas", 4), errors="coerce").fillna(4).astype(int)
+    table = table.drop_duplicates(["model", "spectrum", "formula", "guidance", "steps", "temperature", "top_formulas",
+                                   "heavy_atoms"], keep="last")
+    table["model"] = table["model"].map(lambda m: MODEL_NAMES.get(m, m)).replace("v2 (7,000 GPU steps)",
+                                                                                MODEL_NAMES["after"])
+    table["spectrum"] = table["spectrum"].map(lambda s: SPECTRUM_NAMES.get(s, s))
     table.to_csv(ASSETS / "ablation.csv", index=False)
-    best = table[(table["model"] == MODEL_NAMES["after"]) & (table["spectrum"] == SPECTRUM_NAMES["true"])
-                 & (table["heavy_atoms"] == "all") & (table["guidance"] == 1.0) & (table["steps"] == 50)
-                 & (table["temperature"] == 1.0)]
+    best = table[(table["model"] == MODEL_NAMES[SHIPPED]) & (table["spectrum"] == SPECTRUM_NAMES["true"])
+                 & (table["heavy_atoms"] == "all") & (table["guidance"] == GUIDANCE) & (table["steps"] == 50)
+                 & (table["temperature"] == 1.0)
+                 & ((table["formula"].astype(str) == "True") | (table["top_formulas"] == TOP_FORMULAS))]
     held = pd.read_csv(ASSETS / "heldout_results.csv")
     keep = [c for c in held.columns if c not in ("solver", "formula")]
     rows = [dict(solver=GENERATOR, formula=r["formula"] in (True, "True"), **{c: r[c] for c in keep if c in r})
@@ -182,7 +193,10 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=ASSETS)
     parser.add_argument("--random", action="store_true", help="also the random-graph rows (model-free)")
-    parser.add_argument("--sweeps", action="store_true")
+    parser.add_argument("--guidance", type=float, default=1.0, help="guidance scale of the main conditions")
+    parser.add_argument("--top-formulas", type=int, default=TOP_FORMULAS, help="without the formula: proposed formulas")
+    parser.add_argument("--sweeps", action="store_true", help="guidance (with and without the formula), steps, "
+                        "temperature rows")
     parser.add_argument("--sweep-queries", type=int, default=150)
     parser.add_argument("--sweep-guidance", type=float, nargs="*", default=[0.0, 2.0, 3.0])
     parser.add_argument("--sweep-steps", type=int, nargs="*", default=[25])

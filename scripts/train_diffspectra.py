@@ -23,15 +23,17 @@ with the lowest validation loss. ``--steps auto`` times 50 steps and picks the s
 --max-seconds (printed and logged; pass that number to reproduce). ``--device cuda`` trains on a GPU;
 the CPU is the fallback and re-running the same command resumes from --state-dir.
 
-The shipped generator.pt (version 2) came from two runs on one H200 (2026-12-04), the second resuming
-the first's state (the cosine schedule was stretched from 3,500 to 7,000 steps at the resume):
+The shipped generator.pt (version 2) came from three runs on one H200 (2026-12-04), each resuming the
+previous state (the cosine schedule is stretched to the new --steps at each resume, a warm restart):
 
     python scripts/train_diffspectra.py --part generator2 --steps 3500 --batch 512 --every 250 \
         --device cuda --state-dir S --out S            # 118 s; 'auto' with --max-seconds 175 chose 3500
     python scripts/train_diffspectra.py --part generator2 --steps 7000 --batch 512 --every 250 \
         --device cuda --state-dir S --out S            # +142 s; val loss 1.4178 -> 1.4019 (null 1.5172)
+    python scripts/train_diffspectra.py --part generator2 --steps 10500 --batch 512 --every 250 \
+        --device cuda --state-dir S --out S            # +94 s; val loss 1.4019 -> 1.3974 (null 1.5147)
 then copy S/generator.pt and S/generator_log.csv into assets/diffspectra/ and record them
-(scripts/manifest.py). On one CPU thread the same 7,000 steps of 512 would take several hours.
+(scripts/manifest.py). scripts/gpu_diffspectra.sh runs the third step and the ablation in one GPU session. On one CPU thread the same 7,000 steps of 512 would take several hours.
 """
 from __future__ import annotations
 

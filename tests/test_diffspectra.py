@@ -251,6 +251,18 @@ def test_guidance_zero_ignores_the_spectrum_and_one_is_plain_sampling():
     assert (logits[0] - logits[1]).abs().max() > 1e-2     # ... while the spectrum does change the prediction
 
 
+def test_the_null_control_is_the_same_at_every_guidance_scale():
+    """Section 4 shows one null-spectrum row for every w: with the null spectrum as the condition both
+    guidance branches see the same input, so w cannot change the samples."""
+    from core.diffspectra.generator import load_bundle
+    bundle = load_bundle("cpu")
+    _, atoms, _, formula, spectra = _heldout_batch(1)
+    null = dm.null_spectrum(spectra).expand(8, -1)
+    draws = [dm.sample_many(bundle.model, null, formula.expand(8, -1), bundle.marginals, atoms.expand(8, -1),
+                            guidance=w, steps=5, gen=torch.Generator().manual_seed(3))[1] for w in (1.0, 2.0, 3.0)]
+    assert torch.equal(draws[0], draws[1]) and torch.equal(draws[0], draws[2])
+
+
 def test_step_schedule_and_sample_allocation():
     from core.diffspectra.formula_head import allocate
     assert dm.step_schedule(50) == list(range(50, -1, -1))

@@ -111,12 +111,10 @@ def acc_vs_k_sentence(table: pd.DataFrame) -> str:
             "add a molecule the sampler never proposed.")
 
 
-def difficulty_sentence(smiles: str, ablation: pd.DataFrame) -> str:
+def difficulty_sentence(smiles: str, ablation: pd.DataFrame, guidance: float) -> str:
     """How typical a query is: the shipped generator's held-out Acc@10 at its heavy-atom count vs overall."""
     heavy = Chem.MolFromSmiles(smiles).GetNumHeavyAtoms()
-    rows = ablation[(ablation.spectrum == "query spectrum") & (ablation.formula) & (ablation.guidance == 1.0)
-                    & (ablation.steps == 50) & (ablation.temperature == 1.0)]
-    rows = rows[rows.model == rows.model.iloc[-1]]
+    rows = ablation_rows(ablation, ablation.model.iloc[-1], SOURCES[0], True, guidance, 0)
     by = dict(zip(rows.heavy_atoms, rows["acc@10"]))
     size = by.get(str(heavy))
     known = f"found in the top 10 for {size:.0%} of held-out queries of that size" if size is not None else \
@@ -239,18 +237,61 @@ def training_figure(log: pd.DataFrame):
     return fig, log
 
 
-def ablation_figure(table: pd.DataFrame, model: str, k: int = 10):
-    """Acc@k by heavy-atom count for each control of one generator, with the formula."""
-    part = table[(table.model.isin([model, "none"])) & (table.formula.astype(str) == "True")
-                 & (table.heavy_atoms != "all") & (table.guidance == 1.0) & (table.steps == 50)
-                 & (table.temperature == 1.0)]
-    data = part[["spectrum", "heavy_atoms", "n_queries", f"acc@{k}"]].reset_index(drop=True)
+SOURCES = ("query spectrum", "null (zeros)", "another molecule's", "random graphs, no model")
+
+
+def ablation_rows(table: pd.DataFrame, model: str, spectrum: str, formula: bool, guidance: float,
+                  top_formulas: int) -> pd.DataFrame:
+    """One control's rows (overall + by heavy-atom count) at the page's settings: ``guidance`` (the null
+    spectrum's rows at any guidance: both branches are then the same), ``top_formulas`` without the formula;
+    the model-free control from model "none". Empty if that control was not run."""
+    rows = table[(table.model == ("none" if spectrum == SOURCES[3] else model)) & (table.spectrum == spectrum)
+                 & (table.formula.astype(str) == str(formula)) & (table.steps == 50) & (table.temperature == 1.0)]
+    if spectrum in SOURCES[1:]:
+        return rows[rows.guidance == rows.guidance.iloc[-1]] if len(rows) else rows
+    rows = rows[rows.guidance == guidance]
+    return rows if formula else rows[rows.top_formulas == top_formulas]
+
+
+def ablation_view(table: pd.DataFrame, model: str, guidance: float, top_formulas: int) -> dict:
+    """{(control, formula known): its overall row} for every control that was run."""
+    view = {}
+    for spectrum in SOURCES:
+        for formula in (True, False):
+            rows = ablation_rows(table, model, spectrum, formula, guidance, top_formulas)
+            if len(rows):
+                view[(spectrum, formula)] = rows[rows.heavy_atoms == "all"].iloc[-1].to_dict()
+    return view
+
+
+def guidance_sentence(table: pd.DataFrame, model: str, view: dict) -> str:
+    """What guidance and the formula proposer add, from the shipped model's rows."""
+    true, plain = view[(SOURCES[0], True)], ablation_rows(table, model, SOURCES[0], True, 1.0, 0)
+    out = ""
+    if len(plain):
+        plain = plain[plain.heavy_atoms == "all"].iloc[-1]
+        out = (f"Guidance {true['guidance']:g} against plain sampling (w = 1): Acc@10 {true['acc@10']:.0%} against "
+               f"{plain['acc@10']:.0%}, at twice the network calls. ")
+    spec, null = view.get((SOURCES[0], False)), view.get((SOURCES[1], False))
+    if spec is not None and null is not None:
+        out += (f"Without the formula the proposer's {int(spec['top_formulas'])} formulas hold the true one for "
+                f"{float(spec['formula_proposed']):.0%} of queries, and Acc@10 is {spec['acc@10']:.1%} (null spectrum, "
+                f"{int(null['top_formulas'])} formulas: {null['acc@10']:.1%}).")
+    return out
+
+
+def ablation_figure(table: pd.DataFrame, model: str, guidance: float, k: int = 10):
+    """Acc@k by heavy-atom count for each control of one generator, with the formula, at ``guidance``."""
+    part = pd.concat([ablation_rows(table, model, spectrum, True, guidance, 0) for spectrum in SOURCES])
+    part = part[part.heavy_atoms != "all"]
+    data = part[["spectrum", "guidance", "heavy_atoms", "n_queries", f"acc@{k}"]].reset_index(drop=True)
     fig = go.Figure()
     for i, (spectrum, group) in enumerate(data.groupby("spectrum", sort=False)):
         fig.add_bar(x=group.heavy_atoms.astype(str), y=group[f"acc@{k}"], name=spectrum,
                     marker_color=COLORWAY[i % len(COLORWAY)],
                     customdata=group.n_queries, hovertemplate="%{y:.2f} of %{customdata} queries")
-    fig.update_layout(title=f"Acc@{k} by heavy-atom count, formula known: sampled from which spectrum?",
+    fig.update_layout(title=f"Acc@{k} by heavy-atom count, formula known, guidance {guidance:g}: sampled from "
+                            "which spectrum?",
                       xaxis=dict(title="heavy atoms of the query molecule"),
                       yaxis=dict(title=f"Acc@{k}", range=[0, 1.02]),
                       barmode="group", height=380, legend=dict(orientation="h", y=-0.25, x=0, yanchor="top"))

@@ -53,11 +53,13 @@ def condition_features(kind: str, queries: np.ndarray) -> np.ndarray:
 
 
 def sample_condition(bundle, conditions: np.ndarray, formulas, n_samples: int, seed: int = 0,
-                     guidance: float = 1.0, steps: int = dm.STEPS, temperature: float = 1.0, chunk: int = 8192):
-    """Samples for many queries at once: [(atoms, bonds, bond_probs)] numpy arrays, one per query."""
-    from .generator import plan
+                     guidance: float = 1.0, steps: int = dm.STEPS, temperature: float = 1.0, chunk: int = 8192,
+                     top_formulas: int | None = None):
+    """Samples for many queries at once: [(atoms, bonds, bond_probs)] numpy arrays, one per query.
+    ``top_formulas``: without a formula, how many proposed formulas share the samples."""
+    from .generator import TOP_FORMULAS, plan
     device = bundle.marginals[0].device
-    plans = [plan(bundle, c, f, n_samples) for c, f in zip(conditions, formulas)]
+    plans = [plan(bundle, c, f, n_samples, top_formulas or TOP_FORMULAS) for c, f in zip(conditions, formulas)]
     proposals = [p[3] for p in plans]
     spec = torch.cat([p[0] for p in plans])
     vec = torch.cat([p[1] for p in plans])
