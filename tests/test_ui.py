@@ -128,3 +128,21 @@ def test_deep_linked_page_pins_threads():
         assert seen == [1]
     finally:
         torch.set_num_threads(1)
+
+
+def _job_then_text():
+    import streamlit as st
+    from ui.jobs import cached, store
+    cached(store("test.place", 2), "key", lambda progress: 42, "Computing...")
+    st.markdown("below the job")
+
+
+def test_a_cache_hit_keeps_every_later_element_in_place():
+    """A computed and a cached job take the same one slot: the elements below keep their index, so the
+    browser does not rebuild every chart below after the miss (issue 27's warm-interaction time)."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_function(_job_then_text).run()
+    miss = list(at.main.children)
+    at.run()
+    assert not at.exception and at.markdown[0].value == "below the job"
+    assert list(at.main.children) == miss and len(miss) == 2
