@@ -218,9 +218,11 @@ def figure(fig, data: pd.DataFrame, name: str, caption: str | None = None, **sel
     left, right = st.columns([4, 1], vertical_alignment="center")
     if caption:
         left.caption(caption)
-    right.download_button("Data (CSV)", data.to_csv(index=False).encode(), file_name=f"{name}.csv",
+    # The CSV is made on click (a callable), not on every rerun: no to_csv per chart per rerun, no media file
+    # to serve, and a download does not rerun the page.
+    right.download_button("Data (CSV)", lambda: data.to_csv(index=False).encode(), file_name=f"{name}.csv",
                           mime="text/csv", key=f"csv_{name}", icon=":material/download:",
-                          width="stretch")
+                          width="stretch", on_click="ignore")
     return event
 
 

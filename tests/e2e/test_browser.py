@@ -109,6 +109,16 @@ def test_spe_page_and_the_d_slider(app_url, tab):
     expect(tab.get_by_test_id("stException")).to_have_count(0)
 
 
+def test_a_charts_csv_is_made_when_clicked(app_url, tab):
+    """figure() passes a callable: the CSV exists only once asked for (no media file per rerun)."""
+    with tab.expect_download() as download:
+        tab.get_by_role("button", name="Data (CSV)").first.click()
+    text = Path(download.value.path()).read_text()
+    assert download.value.suggested_filename.endswith(".csv") and len(text.splitlines()) >= 2 and "," in text
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
+
+
 def test_topcow_page_and_a_failure_mode(app_url, tab):
     tab.goto(f"{app_url}/topcow")
     expect(tab.locator(".js-plotly-plot .gtitle", has_text="one surface per label")).to_be_visible()
