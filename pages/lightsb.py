@@ -164,14 +164,13 @@ def bridge_2d(values, upload) -> dict | None:
     store = jobs.store("lightsb_2d", max_entries=24)  # one entry ~0.5 MB: model, samples, 32 paths
     compute = lambda progress: train_2d(key, points, progress)  # noqa: E731
     label = f"Training LightSB (K = {values['K']}, {values['steps']} steps)..."
-    if values["K"] * values["steps"] > LIVE_BUDGET:
-        run = jobs.on_request(store, key, compute, label, "Train this longer setting")
-        if run is None:
-            st.info(f"K x steps = {values['K'] * values['steps']:,} is beyond the live budget ({LIVE_BUDGET:,}): "
-                    "start it with the button (tens of seconds to minutes).")
-            return None
-    else:
-        run = jobs.cached(store, key, compute, label)
+    with st.container():  # a miss's progress box stays in here, so later elements keep their places (no chart
+        run = (jobs.on_request(store, key, compute, label, "Train this longer setting")  # rebuilt by the browser)
+               if values["K"] * values["steps"] > LIVE_BUDGET else jobs.cached(store, key, compute, label))
+    if run is None:
+        st.info(f"K x steps = {values['K'] * values['steps']:,} is beyond the live budget ({LIVE_BUDGET:,}): "
+                "start it with the button (tens of seconds to minutes).")
+        return None
     ratio = run["w2"] / max(run["w2_floor"], 1e-12)
     verdict = "within 1.5x of that floor" if ratio <= 1.5 else f"{ratio:.1f}x that floor"
     figure(*built("samples", key, lambda: samples_figure(run["target"], run["model_y"], toys.START_POINTS,
@@ -209,7 +208,8 @@ def gaussian_check() -> None:
                 f"B = {VAR_GAUSS.tolist()}.")
     eps = controls([GAUSS_EPS], where=st)["g_eps"]
     store = jobs.store("lightsb_gauss", max_entries=8)  # one entry: a K = 1 model and 26 records
-    run = jobs.cached(store, eps, lambda p: run_gaussian(eps, p), "Training K = 1 LightSB...")
+    with st.container():  # as in section 1
+        run = jobs.cached(store, eps, lambda p: run_gaussian(eps, p), "Training K = 1 LightSB...")
     figure(*built("gaussian", eps, lambda: gaussian_figure(run["records"], run["S_star"])), "lightsb_gaussian")
     S, last = run["model"].S().cpu().numpy()[0], run["records"][-1]
     err = np.abs(S / run["S_star"] - 1).max()
