@@ -122,9 +122,9 @@ def library_spectrum(smiles: str) -> np.ndarray:
     return broaden(*simulate_peaks(smiles, 0))
 
 
-def label(smiles: str) -> str:
-    row = heldout_table().set_index("smiles").loc[smiles]
-    return f"{row['name'] or 'unnamed'} · {row['formula']} · {smiles}"
+@cache.resource(1)  # ~800 short strings, read-only: the selectbox formats every option on every rerun
+def labels() -> dict:
+    return {r.smiles: f"{r.name or 'unnamed'} · {r.formula} · {r.smiles}" for r in heldout_table().itertuples()}
 
 
 @cache.resource(1)  # 5k keys, read-only
@@ -167,7 +167,7 @@ def choose_query() -> dict:
     if source == SOURCES[0]:
         options = tuple(heldout_table()["smiles"])
         q["truth"] = controls([Choice("mol", "Held-out molecule (never seen in training)", options, DEFAULT_MOLECULE,
-                                      format_func=label, selectbox=True)], where=st)["mol"]
+                                      format_func=labels().__getitem__, selectbox=True)], where=st)["mol"]
     elif source == SOURCES[1]:
         try:
             q["truth"] = chem.check_smiles(controls([TYPED], where=st)["smiles"])
