@@ -48,10 +48,14 @@ def paths_figure(paths, starts_t, t: float, target):
     fig = make_subplots(1, 2, subplot_titles=("Euler-Maruyama paths dX = g(X, t) dt + sqrt(eps) dW",
                                               f"X_t at t = {t:g}: t y + (1-t) x + sqrt(eps t (1-t)) xi"))
     rows = []
+    groups = np.array_split(np.arange(len(paths)), min(4, len(paths)))   # one trace per start point's paths,
+    for g, idx in enumerate(groups):                                    # NaN rows between paths (fewer traces to draw)
+        color = START_COLORS[g % 4] if len(paths) >= 4 else PRIMARY
+        gap = np.full((len(idx), 1, 2), np.nan)
+        xy = np.concatenate([paths[idx], gap], 1).reshape(-1, 2)
+        fig.add_scatter(x=xy[:, 0], y=xy[:, 1], mode="lines", line=dict(color=color, width=1), opacity=0.6,
+                        showlegend=False, connectgaps=False, row=1, col=1)
     for i, path in enumerate(paths):
-        color = START_COLORS[(i // (len(paths) // 4)) % 4] if len(paths) >= 4 else PRIMARY
-        fig.add_scatter(x=path[:, 0], y=path[:, 1], mode="lines", line=dict(color=color, width=1), opacity=0.6,
-                        showlegend=False, row=1, col=1)
         rows.append(pd.DataFrame({"panel": "paths", "series": f"path {i}", "step": np.arange(len(path)),
                                   "x": path[:, 0], "y": path[:, 1]}))
     _points(fig, target, "target p1", MUTED, col=2, opacity=0.2)

@@ -9,9 +9,9 @@ the dual potential, pi(y_j | x) ∝ exp(log v_j - M(x, y_j) / eps) (the same for
 when x = x_i), so LightSB and Sinkhorn can be scored on the same test points. Its conditionals are
 weighted atoms on the n target samples: moments exact, samples discrete.
 
-POT is imported where it is used (``import ot`` also imports scikit-learn: ~1 s of CPU), so a page that only
-needs ``w2_squared`` does not pay for it; that exact W2 between two equal-size clouds is an assignment
-problem, solved by scipy's ``linear_sum_assignment`` (the tests match it to POT's ``emd2``).
+POT and scipy are imported where they are used (``import ot`` also imports scikit-learn: ~1 s of CPU), so a
+page that only needs ``w2_squared`` does not pay for POT; that exact W2 between two equal-size clouds is an
+assignment problem, solved by scipy's ``linear_sum_assignment`` (the tests match it to POT's ``emd2``).
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp, softmax
 
 
 LOG_DOMAIN_ABOVE = 300.0   # exp(-300) ~ 5e-131: still far from float64 underflow in the kernel
@@ -44,6 +43,7 @@ class SinkhornPlan:
 
     def conditional_weights(self, x) -> np.ndarray:
         """(len(x), m) row-stochastic weights over the target samples."""
+        from scipy.special import softmax
         return softmax(self._log_weights(x), axis=1)
 
     def conditional_moments(self, x) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +62,7 @@ class SinkhornPlan:
         return self.y[idx]
 
     def log_c(self, x) -> np.ndarray:
+        from scipy.special import logsumexp
         return logsumexp(self._log_weights(x), axis=1)
 
 
@@ -88,9 +89,8 @@ def solve(x, y, epsilon: float, max_iter: int = 5000, tol: float = 1e-7) -> Sink
 
 
 def sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """|a_i - b_j|^2, (len(a), len(b)) (what ot.dist computes by default)."""
-    from scipy.spatial.distance import cdist
-    return cdist(a, b, "sqeuclidean")
+    """|a_i - b_j|^2, (len(a), len(b)), as ot.dist computes it by default: |a|^2 + |b|^2 - 2 a.b, clipped at 0."""
+    return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None] - 2 * a @ b.T, 0)
 
 
 def w2_squared(a, b) -> float:
