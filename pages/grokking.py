@@ -26,7 +26,7 @@ LIVE_SECONDS = 15   # runs estimated longer than this start on a click
 
 SETTING = Choice("setting", "Setting", ("Teaching", "Paper"), "Teaching", radio=True,
                  help="Teaching: seconds on a CPU. Paper: the paper's Fig. 1 setting, D 100, P 550, "
-                      "lr = N/alpha^2, 100k steps (minutes); it sets D, P/D, lr and steps.")
+                      "lr = N/alpha^2, 100k steps (about a minute); it sets D, P/D, lr and steps.")
 CONTROLS = [
     Choice("alpha", "alpha: output scale (laziness)", (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0), 2.0,
            help="Large alpha = lazy: the network behaves like its linearisation for longer."),
@@ -75,7 +75,7 @@ TRY_THIS = """
 DIFFERS = """
 * **Scale**: the teaching setting uses D = 50, P = 275 (P/D = 5.5 as in the paper) and a learning rate
   20x the paper's N/alpha^2, so the Fig. 1 shape appears in 5k steps instead of 100k. The *Paper*
-  setting runs the paper's D = 100, P = 550, lr = N/alpha^2 and 100k steps (a few minutes on one core).
+  setting runs the paper's D = 100, P = 550, lr = N/alpha^2 and 100k steps (about a minute on one core).
 * **Simulator**: the paper trains W with JAX; here GD runs on the exact sufficient statistics
   (w_bar, M) in torch (float32), checked against plain GD on W to float64 round-off in the tests.
   The test loss is the exact population loss, not a 1000-point test set (which is ~7% noisy).

@@ -25,6 +25,28 @@ def test_statistics_recursion_equals_gd_on_weights():
     assert train[-1] < 0.1 * train[0]  # it did train, so the comparison is not vacuous
 
 
+def test_simulate_single_run_path_equals_the_batched_recursion():
+    """simulate's fused one-run step (SingleRun) and loss bookkeeping equal evaluate + gd_step (train_statistics,
+    itself checked against GD on the weights) to float64 round-off, including the three test-loss terms."""
+    P, D, N, seed, alpha, eps, lr, steps = 60, 12, 40, 2, 1.5, 0.2, 2.0, 400
+    run = g.simulate(alpha=alpha, eps=eps, P=P, D=D, N=N, lr_scale=lr, steps=steps, seed=seed, dtype=F64,
+                     n_lazy=2, n_align=2)
+    assert not run.diverged and run.train_loss[-1] < 0.1 * run.train_loss[0]  # it trained: not vacuous
+    task = g.make_task(P, D, N, seed, "cpu", F64)
+    (train, test), w_bar, M = g.train_statistics(task, alpha, eps, lr, steps)
+    np.testing.assert_allclose(run.train_loss, train, rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(run.test_loss, test, rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(run.w_bar, w_bar, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(run.M, M, rtol=1e-9, atol=1e-12)
+    w0, M0 = task.w_bar0, task.M0
+    for t in (0, steps // 3, steps):  # each term against population_loss_terms at the reconstructed statistics
+        sims = g.train_statistics(task, alpha, eps, lr, t)
+        lin, quad = alpha * (torch.as_tensor(sims[1]) - w0), 0.5 * alpha * eps * (torch.as_tensor(sims[2]) - M0)
+        for name, value in zip(("linear", "trace", "misalignment"), g.population_loss_terms(lin, quad, task.beta)):
+            assert run.loss_terms[name][t] == pytest.approx(float(value), rel=1e-8, abs=1e-14)
+    assert run.weight_norm[-1] == pytest.approx(float(np.trace(M)), rel=1e-10)
+
+
 def test_population_loss_matches_monte_carlo():
     gen = torch.Generator().manual_seed(1)
     D = 6

@@ -48,6 +48,55 @@ def gd_step(X, r, w_bar, C, eps, c):
     return w_next, C_next
 
 
+class SingleRun:
+    """One run's GD in statistics form with as few tensor ops per step as the maths allows (``simulate``).
+
+    At the page's size (D = 50, P = 275) a step of the batched ``evaluate`` + ``gd_step`` is ~45 small ops
+    whose dispatch costs more than their multiply-adds. Here, for one run with Python-float alpha, eps and
+    c, the same quantities take ~20: x^T (M - M0) x = x^T C x + (w.x)^2 - x^T M0 x with the constant parts
+    precomputed, A C A as two fused ``addmm``s, and each step records only five raw numbers, from which
+    ``loss_record`` forms the three test-loss terms for all steps at once. Same recursion as ``gd_step``
+    (the tests check it against ``train_statistics`` to float64 round-off).
+    """
+
+    def __init__(self, task: Task, alpha: float, eps: float, c: float):
+        X, self.task, self.alpha, self.c, self.h = task.X, task, float(alpha), float(c), float(c) * float(eps)
+        self.a = 0.5 * float(alpha) * float(eps)                      # S = a (M - M0)
+        self.D = X.shape[1]
+        m0 = ((X @ task.M0) * X).sum(1)                                # x^T M0 x per training point
+        self.offset = -self.alpha * (X @ task.w_bar0) - self.a * m0 - task.y
+        self.R = self.a * task.M0 + task.target                       # Q = a (C + w w^T) - R
+        self.trace_M0, self.trace_target = float(task.M0.trace()), float(task.target.trace())
+
+    def record(self, w_bar: torch.Tensor, C: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """Write (|r|^2, |w - w0|^2, Tr C, |w|^2, |Q|_F^2) into ``out`` (5,); return the residual r (P,)."""
+        X = self.task.X
+        Xw = X @ w_bar
+        r = torch.add(self.offset, Xw, alpha=self.alpha).add_(torch.addcmul((X @ C).mul_(X).sum(1), Xw, Xw),
+                                                              alpha=self.a)
+        d = w_bar - self.task.w_bar0
+        Q = torch.add(-self.R, C, alpha=self.a).addr_(w_bar, w_bar, alpha=self.a)
+        torch.stack([r @ r, d @ d, C.trace(), w_bar @ w_bar, (Q * Q).sum()], out=out)
+        return r
+
+    def step(self, r: torch.Tensor, w_bar: torch.Tensor, C: torch.Tensor):
+        """gd_step for one run: G = X^T diag(r) X, A = I - c eps G; w' = A w - c X^T r, C' = A C A."""
+        X = self.task.X
+        G = (X.T * r) @ X
+        AC = torch.addmm(C, G, C, alpha=-self.h)
+        return torch.addmv(w_bar, G, w_bar, alpha=-self.h).add_(r @ X, alpha=-self.c), torch.addmm(AC, AC, G,
+                                                                                                  alpha=-self.h)
+
+    def loss_record(self, raw: np.ndarray) -> np.ndarray:
+        """(T, 5) raw numbers -> (T, 5) train loss, linear, trace and misalignment terms, weight norm (float64)."""
+        sq_r, sq_d, trace_C, sq_w, sq_Q = raw.T
+        P, D = self.task.X.shape
+        trace_Q = self.a * (trace_C + sq_w - self.trace_M0) - self.trace_target
+        with np.errstate(over="ignore", invalid="ignore"):  # a blown-up run's last row is inf / nan, as it was
+            return np.stack([sq_r / P, self.alpha ** 2 * sq_d / D, (trace_Q / D) ** 2, 2 * sq_Q / D ** 2,
+                             trace_C + sq_w], 1)
+
+
 def initial_state(task: Task, batch: int = 1):
     """(w_bar, C) at initialisation, repeated over a batch of runs."""
     C0 = task.M0 - torch.outer(task.w_bar0, task.w_bar0)
@@ -113,10 +162,11 @@ class GrokRun:
 
 
 def estimated_seconds(P: int, D: int, steps: int) -> float:
-    """Rough single-thread CPU time of ``simulate``: per step ~0.3 ms of op overhead plus 2 P D^2 + 2 D^3
-    multiply-adds at ~8 GMAC/s, plus the P x P eigen/least-squares solves of the lazy model and kernel
-    regression (~P^3 / 1.5e9 s). Fitted to timings on the 2-core dev box; a GPU is faster."""
-    return steps * (3e-4 + (2 * P * D * D + 2 * D ** 3) / 8e9) + P ** 3 / 1.5e9
+    """Rough single-thread CPU time of ``simulate``: per step ~0.05 ms of op overhead (``SingleRun``) plus
+    2 P D^2 + 2 D^3 multiply-adds at ~25 GMAC/s, plus the P x P eigen/least-squares solves of the lazy model
+    and kernel regression (~P^3 / 4e9 s). Fitted to timings on the 2-core dev box (D 30-100, P up to 2400,
+    within ~25 %); a GPU is faster."""
+    return steps * (5e-5 + (2 * P * D * D + 2 * D ** 3) / 2.5e10) + P ** 3 / 4e9
 
 
 def grokking_amount(t_train, t_test):
@@ -152,36 +202,33 @@ def simulate(alpha: float = 1.0, eps: float = 0.02, P: int = 275, D: int = 50, N
     dev = task.X.device
     hold = make_task(n_align_points, D, 1, seed + 10_000, dev, dtype)  # fresh points for the alignment
     hold_y = 0.5 * (hold.X @ task.beta) ** 2
-    alpha_t, eps_t = (torch.full((1,), float(v), dtype=dtype, device=dev) for v in (alpha, eps))
-    c = torch.full((1,), 2 * lr_scale / (alpha * P), dtype=dtype, device=dev)
-    w_bar, C = initial_state(task)
+    run = SingleRun(task, alpha, eps, 2 * lr_scale / (alpha * P))
+    w_bar, C = (x[0] for x in initial_state(task))
 
     rec = torch.full((steps + 1, 5), float("nan"), dtype=dtype, device=dev)  # filled on device: no syncs
     align_at = set(log_steps(steps, n_align).tolist())
     align_steps, align_vals = [], []
     check_every = max(1, steps // 100)
     for t in range(steps + 1):
-        r, terms = evaluate(task, w_bar, C, alpha_t, eps_t)
-        rec[t] = torch.cat([r.square().mean(1), *terms, C[0].trace()[None] + w_bar[0] @ w_bar[0]])
+        r = run.record(w_bar, C, rec[t])
         if t in align_at:
             align_steps.append(t)
-            M = C[0] + torch.outer(w_bar[0], w_bar[0])
-            align_vals.append(ntk_alignment(hold.X, hold_y, w_bar[0], M, eps))
+            align_vals.append(ntk_alignment(hold.X, hold_y, w_bar, C + torch.outer(w_bar, w_bar), eps))
         if t % check_every == 0 or t == steps:
-            if not torch.isfinite(rec[t, :4]).all():     # GD blew up: stop here, the rest stays nan
+            if not torch.isfinite(rec[t]).all():     # GD blew up: stop here, the rest stays nan
                 break
             if progress is not None:
                 progress(t / steps)
         if t < steps:
-            w_bar, C = gd_step(task.X, r, w_bar, C, eps_t, c)
+            w_bar, C = run.step(r, w_bar, C)
 
-    rec = rec.double().cpu().numpy()
+    rec = run.loss_record(rec.double().cpu().numpy())
     train, terms = rec[:, 0], rec[:, 1:4]
     test = terms.sum(1)
     lazy_step = log_steps(steps, n_lazy)
     kernel = InitialKernel.of(task64, eps)
     lazy_train, lazy_test = lazy_curves(task64, eps, lr_scale, lazy_step, kernel)
-    M = C[0] + torch.outer(w_bar[0], w_bar[0])
+    M = C + torch.outer(w_bar, w_bar)
     ideal_M = task.M0 + torch.outer(task.beta, task.beta) / (alpha * eps)   # Q = 0: the target exactly
     ideal = ntk_alignment(hold.X, hold_y, task.w_bar0, ideal_M, eps)
     return GrokRun(
@@ -191,7 +238,7 @@ def simulate(alpha: float = 1.0, eps: float = 0.02, P: int = 275, D: int = 50, N
         align_step=np.array(align_steps), alignment=np.array(align_vals), ideal_alignment=ideal,
         kernel_loss=kernel_regression_loss(task64, eps, kernel),
         t_train=first_below(train, threshold), t_test=first_below(test, threshold), threshold=threshold,
-        diverged=not np.isfinite(test[-1]), w_bar=w_bar[0].double().cpu().numpy(),
+        diverged=not np.isfinite(test[-1]), w_bar=w_bar.double().cpu().numpy(),
         M=M.double().cpu().numpy(),
         params=dict(alpha=alpha, eps=eps, P=P, D=D, N=N, lr_scale=lr_scale, steps=steps, seed=seed,
                     device=str(dev), dtype=str(dtype).replace("torch.", "")),
