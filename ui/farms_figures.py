@@ -70,10 +70,11 @@ def grid_figure(W: np.ndarray, grid, max_cells: int = 40_000):
     lim = float(np.quantile(np.abs(z), 0.99)) or 1.0
     fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, colorscale="RdBu", zmin=-lim, zmax=lim, showscale=False,
                                hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>"))
-    for i, (r, c) in enumerate(grid.corners):  # every window outlined; the first one drawn bold
-        fig.add_shape(type="rect", x0=c - 0.5, x1=c + grid.cols - 0.5, y0=r - 0.5, y1=r + grid.rows - 0.5,
-                      line=dict(color=ACCENT if i else "#212529", width=3 if i == 0 else 1),
-                      opacity=1.0 if i == 0 else 0.5)
+    # Every window outlined, the first one bold. One list set at once: add_shape in a loop re-validates every
+    # earlier shape each time (2.4 s for this figure at the default grid).
+    fig.layout.shapes = [dict(type="rect", x0=c - 0.5, x1=c + grid.cols - 0.5, y0=r - 0.5, y1=r + grid.rows - 0.5,
+                              line=dict(color=ACCENT if i else "#212529", width=3 if i == 0 else 1),
+                              opacity=1.0 if i == 0 else 0.5) for i, (r, c) in enumerate(grid.corners)]
     k = len(grid.corners)
     fig.update_layout(title=f"{k} window{'s' if k > 1 else ''} of {grid.rows} x {grid.cols} over the {n} x {m} matrix "
                             "(first window in black)", height=520, hovermode="closest",
