@@ -8,6 +8,7 @@ from plotly.subplots import make_subplots
 from ui.theme import ACCENT, COLORWAY, MUTED, PRIMARY
 
 START_COLORS = [ACCENT, "#2F9E44", "#AE3EC9", "#1098AD"]
+BACKDROP = 300   # target points drawn as the faint grey backdrop of a panel (its shape, not its density)
 
 
 def _points(fig, pts, name, color, row=1, col=1, size=3, opacity=0.5, legend=True, symbol="circle"):
@@ -29,10 +30,11 @@ def _square(fig, n_cols, height=430):
 def samples_figure(target, model, starts, conditional):
     """Left: target vs model samples. Right: y ~ pi(. | x) from the start points, over the target."""
     fig = make_subplots(1, 2, subplot_titles=("target p1 vs LightSB samples y ~ pi(y | x), x ~ p0",
-                                              "conditional plans pi(. | x) from four start points"))
+                                              "conditional plans pi(. | x) from four start points "
+                                              f"(grey: {min(BACKDROP, len(target))} target points)"))
     _points(fig, target, "target p1", MUTED)
     _points(fig, model, "LightSB", PRIMARY)
-    _points(fig, target, "target p1", MUTED, col=2, opacity=0.2, legend=False)
+    _points(fig, target[:BACKDROP], "target p1", MUTED, col=2, opacity=0.2, legend=False)
     parts = [("samples", "target", target), ("samples", "lightsb", model)]
     for i, (x, ys) in enumerate(zip(starts, conditional)):
         _points(fig, ys, f"y | x = ({x[0]:g}, {x[1]:g})", START_COLORS[i], col=2, size=4, opacity=0.6)
@@ -58,7 +60,7 @@ def paths_figure(paths, starts_t, t: float, target):
     for i, path in enumerate(paths):
         rows.append(pd.DataFrame({"panel": "paths", "series": f"path {i}", "step": np.arange(len(path)),
                                   "x": path[:, 0], "y": path[:, 1]}))
-    _points(fig, target, "target p1", MUTED, col=2, opacity=0.2)
+    _points(fig, target[:BACKDROP], f"target p1 ({min(BACKDROP, len(target))} points)", MUTED, col=2, opacity=0.2)
     _points(fig, starts_t, f"X_t, t = {t:g}", PRIMARY, col=2)
     rows.append(pd.DataFrame({"panel": "bridge", "series": f"t={t:g}", "step": -1, "x": starts_t[:, 0],
                               "y": starts_t[:, 1]}))
@@ -87,7 +89,7 @@ def mixture_figure(weights, centres, target):
     fig = make_subplots(1, 2, subplot_titles=("mixture weights alpha_k / sum alpha, sorted",
                                               "centres r_k (size ~ weight) over the target"))
     fig.add_bar(x=data["rank"], y=data.weight, marker_color=PRIMARY, showlegend=False, row=1, col=1)
-    _points(fig, target, "target p1", MUTED, col=2, opacity=0.2)
+    _points(fig, target[:BACKDROP], f"target p1 ({min(BACKDROP, len(target))} points)", MUTED, col=2, opacity=0.2)
     fig.add_scatter(x=data.r_x, y=data.r_y, mode="markers", name="r_k", row=1, col=2,
                     marker=dict(color=ACCENT, size=4 + 40 * np.sqrt(data.weight / data.weight.max()), opacity=0.7))
     fig.update_layout(title="The learned potential v(y) = sum_k alpha_k N(y | r_k, eps S_k)", height=380,
@@ -147,7 +149,8 @@ def baseline_figure(starts, lightsb_cond, sinkhorn_cond, target):
     fig = make_subplots(1, 2, subplot_titles=("LightSB: pi_theta(. | x)", "Sinkhorn: rows of the discrete plan"))
     parts = []
     for col, (conds, label) in enumerate(((lightsb_cond, "lightsb"), (sinkhorn_cond, "sinkhorn")), start=1):
-        _points(fig, target, "target p1", MUTED, col=col, opacity=0.15, legend=col == 1)
+        _points(fig, target[:BACKDROP], f"target p1 ({min(BACKDROP, len(target))} points)", MUTED, col=col,
+                opacity=0.15, legend=col == 1)
         for i, (x, ys) in enumerate(zip(starts, conds)):
             _points(fig, ys, f"y | x = ({x[0]:g}, {x[1]:g})", START_COLORS[i], col=col, size=4, opacity=0.6,
                     legend=col == 1)
