@@ -14,10 +14,11 @@ from core import topcow as tc
 from core.registry import by_slug
 from ui import cache
 from core.topcow import cohort, degrade, mesh, nifti
-from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header, unbound
+from ui.conventions import Choice, Slider, Toggle, compute_note, controls, explainers, figure, paper_header, unbound
 from ui.jobs import on_request, store
 from ui.navigation import use_app_navigation
-from ui.topcow_figures import (class_bar_figure, cohort_figure, error_figure, error_split_text, lesson_text, mesh_figure,
+from ui.topcow_figures import (anatomy_table, cases_table, class_bar_figure, cohort_figure, error_figure,
+                               error_projection_figure, error_split_text, graph_table, lesson_text, mesh_figure,
                                mip_figure, slice_rgb)
 
 use_app_navigation()  # before anything renders (see ui/navigation.py)
@@ -38,6 +39,8 @@ DETAIL = Choice("detail", "3D mesh detail", ("auto", "fine", "coarse"), "auto", 
 FAILURE = Choice("failure", "How the prediction fails", tuple(degrade.FAILURES), "gap in a vessel", radio=True)
 VESSEL = Choice("vessel", "Vessel for the gap / spur", tuple(tc.LABELS.values()), "L-Pcom", radio=True)
 GAP = Choice("gap", "Gap length (mm)", (0.5, 1.0, 1.5, 2.0, 3.0, 5.0), 1.0)
+ERRORS_3D = Toggle("errors_3d", "Errors in 3D", False, help="A rotatable 3D view of the wrong voxels instead of "
+                   "two projections (a second WebGL scene: slower to draw, most of all without a GPU).")
 SLICES = [Slider("sx", "Sagittal slice (% of x)", 0, 100, 50, 1), Slider("sy", "Coronal slice (% of y)", 0, 100, 35, 1),
           Slider("sz", "Axial slice (% of z)", 0, 100, 50, 1)]
 COHORT = [Slider("cases", "Cases in the test set", 10, 60, 20, 2),
@@ -88,9 +91,13 @@ DIFFERS = """
 COHORTS = store("topcow.cohorts", max_entries=8)     # a 20-case cohort's reports: ~0.1 MB
 
 
-@cache.data(8, spinner="Drawing the phantom...")  # a 3D volume, a few MB
+# Large read-only results are shared by reference (cache.data would pickle and copy them on every hit);
+# the arrays are made read-only so that nothing can change what other visitors see.
+@cache.resource(8, ttl=cache.TTL_SECONDS, spinner="Drawing the phantom...")  # a 3D volume, a few MB
 def phantom(variant, grid, seed):
     ph = tc.make_phantom(variant, seed, tc.GRIDS[grid])
+    for a in (ph.image, ph.labels):
+        a.flags.writeable = False
     return ph.image, ph.labels, ph.spacing, ph.affine
 
 
@@ -100,31 +107,31 @@ def read_upload(data: bytes, what: str, kind: str) -> nifti.Volume:
     return nifti.as_labels(vol, what) if kind == "labels" else nifti.as_image(vol, what)
 
 
-@cache.data(8, spinner="Extracting surfaces...")
+@cache.resource(8, ttl=cache.TTL_SECONDS, spinner="Extracting surfaces...")  # a built figure, ~1 MB
 def mesh_view(key, _labels, spacing, step, title):
     return mesh_figure(mesh.label_meshes(_labels, spacing, step), title)
 
 
-@cache.data(16, spinner="Scoring the prediction...")
-def scored(key, failure, vessel, gap, _gt, _pred, spacing, step):
+@cache.resource(16, ttl=cache.TTL_SECONDS, spinner="Scoring the prediction...")  # a uint8 volume + its report
+def scored(key, failure, vessel, gap, _gt, _pred, spacing):
     pred = _pred if _pred is not None else degrade.simulate_prediction(_gt, spacing, failure, tc.LABEL_OF[vessel], gap)
-    report = tc.evaluate_case(pred, _gt, spacing)
-    errors = error_figure(mesh.label_meshes(_gt, spacing, step), mesh.error_points(pred, _gt, spacing),
-                          "Where the prediction is wrong (ground truth in grey)")
-    return report, errors
+    return pred, tc.evaluate_case(pred, _gt, spacing)
+
+
+@cache.resource(16, ttl=cache.TTL_SECONDS)  # a built figure (projections: ~0.2 MB; 3D: ~1 MB)
+def error_view(key, failure, vessel, gap, in_3d, step, _gt, _pred, spacing):
+    title = "Where the prediction is wrong (ground truth in grey)"
+    if in_3d:
+        return error_figure(mesh.label_meshes(_gt, spacing, step), mesh.error_points(_pred, _gt, spacing), title)
+    views = {view: mesh.error_projection(_pred, _gt, axis) for view, axis in (("axial", 2), ("coronal", 1))}
+    return error_projection_figure({v: codes for v, (codes, _) in views.items()}, views["axial"][1], _gt.shape,
+                                   spacing, title)
 
 
 @cache.data(8)
 def anatomy(key, _labels, spacing):
     """The ground truth's edge lists, Betti numbers and a table of its components."""
-    labels = _labels
-    voxel_mm3 = float(np.prod(spacing))
-    rows = [(i, tc.LABELS[i], int((labels == i).sum()), tc.betti0(labels == i), tc.neighbours(labels, i))
-            for i in tc.present_labels(labels) if i in tc.LABELS]
-    table = pd.DataFrame(rows, columns=["label", "vessel", "voxels", "b0", "touches"])
-    table["volume (mm³)"] = (table["voxels"] * voxel_mm3).round(1)
-    table["touches"] = [", ".join(tc.LABELS.get(j, str(j)) for j in t) for t in table["touches"]]
-    return tc.edge_list(labels), tc.betti_numbers(labels > 0), table
+    return tc.edge_list(_labels), tc.betti_numbers(_labels > 0), anatomy_table(_labels, spacing)
 
 
 def header() -> None:
@@ -270,7 +277,7 @@ def wrong_topology(d: SimpleNamespace) -> None:
         st.caption(degrade.FAILURES[failure])
     else:
         failure, vessel, gap = "uploaded", "BA", 0.0
-    report, (err_fig, err_data) = scored(key, failure, vessel, gap, labels, pred_upload, spacing, step)
+    pred, report = scored(key, failure, vessel, gap, labels, pred_upload, spacing)
     cols = st.columns(6)
     cols[0].metric("class-average Dice", f"{report['ClsAvgDice']:.3f}")
     cols[1].metric("clDice", f"{report['clDice']:.3f}")
@@ -283,17 +290,17 @@ def wrong_topology(d: SimpleNamespace) -> None:
     for col, label in zip(cols, tc.GROUP2_LABELS):
         col.metric(f"{tc.LABELS[label]} detection", report["detection"][label],
                    help="TP: in the ground truth and IoU >= 0.25; FN: IoU below; FP: only predicted; TN: in neither.")
+    in_3d = controls([ERRORS_3D], where=st.container())["errors_3d"]
+    err_fig, err_data = error_view(key, failure, vessel, gap, in_3d, step, labels, pred, spacing)
     figure(err_fig, err_data, "topcow_errors", caption="Red: vessel voxels the prediction missed; blue: extra "
-           "voxels; orange: vessel found but given the wrong label.")
+           "voxels; orange: vessel found but given the wrong label. " + ("Every wrong voxel up to 20,000 (evenly "
+           "thinned above)." if in_3d else "Projections: a pixel takes the colour of the last kind in the legend "
+           "that its ray meets; the legend counts every wrong voxel. The 3D view is on the toggle above."))
     fig, data = class_bar_figure(report, "Per-class scores of this prediction")
     figure(fig, data, "topcow_classes", caption="Classes scored: the union of labels in ground truth and "
            "prediction; a class on one side only scores Dice 0 and HD95 90 mm.")
-    graph = report["graph"]
-    graphs = pd.DataFrame({"edge": list(tc.ANTERIOR_EDGES) + list(tc.POSTERIOR_EDGES),
-                           "ground truth": graph["anterior"]["gt_graph"] + graph["posterior"]["gt_graph"],
-                           "prediction": graph["anterior"]["pred_graph"] + graph["posterior"]["pred_graph"]})
     cols = st.columns([1, 2])
-    cols[0].dataframe(graphs, hide_index=True)
+    cols[0].dataframe(graph_table(report), hide_index=True)
     with cols[1].expander("The full case report (official keys)"):
         st.json({k: v for k, v in report.items() if k != "topology"}, expanded=False)
         st.json(report["topology"], expanded=False)
@@ -332,14 +339,7 @@ def test_set() -> None:
         figure(fig, data, "topcow_cohort", caption="A Group-2 label that is TN in every case gets F1 = 0 "
                "(0/0 is scored 0), which pulls the mean down: an official rule, not a bug here.")
         plain_versus_balanced(cases, rates)
-        st.dataframe(pd.DataFrame({
-            "anterior": [tc.variant_class(k["graph"]["anterior"]["gt_graph"], "Ant") for k in cases],
-            "posterior": [tc.variant_class(k["graph"]["posterior"]["gt_graph"], "Pos") for k in cases],
-            "model mistakes": [", ".join(k["mistakes"]) or "none" for k in cases],
-            "Dice": [round(k["ClsAvgDice"], 3) for k in cases],
-            "topology match": [f"{k['topology_match']['anterior']} / {k['topology_match']['posterior']}"
-                               for k in cases]}),
-            hide_index=True)
+        st.dataframe(cases_table(cases), hide_index=True)
 
 
 header()

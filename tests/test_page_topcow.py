@@ -1,4 +1,6 @@
 """The TopCoW page through AppTest: defaults, a changed control, URL state, uploads good and bad, the cohort."""
+import json
+
 import nibabel as nib
 import numpy as np
 import pytest
@@ -40,6 +42,17 @@ def test_defaults_show_the_cow_and_a_topology_failure_that_dice_misses():
     assert len(at.get("image")) == 3                             # the three slice viewers
     assert len(at.get("download_button")) >= 6                  # CSVs + the two NIfTI downloads
     assert not at.warning and not at.error
+
+
+def test_errors_are_projections_by_default_and_3d_on_the_toggle():
+    at = open_page(PAGE)
+    traces = lambda: [t["type"] for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]]  # noqa: E731
+    assert traces().count("heatmap") == 4 and "scatter3d" not in traces()   # two MIPs, two error projections
+    assert any("missed (false negative): " in t.get("name", "") for c in at.get("plotly_chart")
+               for t in json.loads(c.proto.spec)["data"])                   # the legend counts the voxels
+    at.toggle(key="errors_3d").set_value(True).run()
+    assert not at.exception and "scatter3d" in traces()
+    assert any("Where the prediction is wrong" in t for t in chart_titles(at))
 
 
 def test_left_right_swap_keeps_cldice_but_fails_both_matches():

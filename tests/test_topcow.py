@@ -8,7 +8,7 @@ from scipy import ndimage
 
 from core import topcow as tc
 from core.topcow import cohort, degrade, nifti
-from core.topcow.mesh import error_points, label_meshes
+from core.topcow.mesh import error_points, error_projection, label_meshes
 
 SP = (0.4, 0.4, 0.4)
 
@@ -332,6 +332,19 @@ def test_meshes_and_error_points(complete):
     points = error_points(pred, complete.labels, SP)
     assert set(points) == {"missed (false negative)"}
     assert len(points["missed (false negative)"]) == (complete.labels == 8).sum()
+
+
+def test_error_projection_codes_each_ray_and_counts_every_voxel():
+    gt = tube(gap=None)                                  # a 3x3 tube along x, at y, z in 5..7
+    pred = tube(gap=(10, 14))                            # 4 slices missed: 36 voxels
+    pred[20, 5, 5] = 2                                   # one voxel with the wrong label
+    pred[30, 9, 6] = 1                                   # one extra voxel beside the tube
+    codes, counts = error_projection(pred, gt, axis=2)   # seen along z: an (x, y) map
+    assert counts == {"missed (false negative)": 36, "extra (false positive)": 1, "wrong label": 1}
+    assert codes.shape == (40, 12) and codes.dtype == np.uint8
+    assert (codes[10:14, 5:8] == 2).all() and codes[30, 9] == 3 and codes[20, 5] == 4
+    assert codes[25, 6] == 1 and codes[25, 0] == 0 and codes[0, 6] == 0      # vessel only; nothing; beyond the tube
+    assert error_projection(gt, gt, axis=1)[1] == dict.fromkeys(counts, 0)
 
 
 def test_betti1_of_the_merged_mask_counts_the_ring():

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
+from core import topcow as tc
 from core.topcow import GROUP2_LABELS, LABELS
 from ui.theme import ACCENT, MUTED, PRIMARY
 
@@ -72,6 +73,53 @@ def error_figure(gt_meshes: dict, points: dict, title: str, height: int = 560):
     return fig, data
 
 
+def error_projection_figure(views: dict, counts: dict, shape, spacing, title: str):
+    """The wrong voxels projected along z (axial) and y (coronal), over the ground truth in grey.
+
+    ``views``: {"axial": codes (x, y), "coronal": codes (x, z)} from core.topcow.mesh.error_projection
+    (0 nothing, 1 vessel, 2 + k the k-th kind of error); ``counts``: voxels of each kind. Heatmaps, not a
+    3D scene: a second WebGL scene per rerun costs the browser about a second of CPU without a GPU.
+    """
+    axes = [(np.arange(n) - (n - 1) / 2) * s for n, s in zip(shape, spacing)]
+    names = ["ground-truth vessel", *counts]
+    colors = [MUTED, *(ERROR_COLORS[n] for n in counts)]
+    scale = [[stop, c] for i, c in enumerate(colors) for stop in (i / len(colors), (i + 1) / len(colors))]
+    fig = make_subplots(1, 2, subplot_titles=("Axial projection (seen from above, anterior at top)",
+                                              "Coronal projection (seen from the front)"),
+                        column_widths=[0.55, 0.45], horizontal_spacing=0.08)
+    rows = []
+    for col, (view, rows_mm) in enumerate((("axial", axes[1]), ("coronal", axes[2])), start=1):
+        codes = views[view].T                                       # rows y / z, columns x
+        z = np.where(codes > 0, codes, np.nan).astype(np.float32)
+        text = np.array(["", *names], dtype=object)[codes]
+        fig.add_heatmap(z=z, x=axes[0], y=rows_mm, text=text, zmin=0.5, zmax=len(colors) + 0.5, colorscale=scale,
+                        showscale=False, hoverongaps=False, row=1, col=col,
+                        hovertemplate="%{text}<br>x %{x:.1f} mm, %{y:.1f} mm<extra></extra>")
+        r, c = np.nonzero(codes)
+        rows.append(pd.DataFrame({"view": view, "x_mm": axes[0][c], "y_or_z_mm": rows_mm[r],
+                                  "what": [names[k - 1] for k in codes[r, c]]}))
+    for name, color in zip(names, colors):                          # legend entries with the voxel counts
+        fig.add_scatter(x=[None], y=[None], mode="markers", marker=dict(symbol="square", size=11, color=color),
+                        name=name if name not in counts else f"{name}: {counts[name]} voxels", row=1, col=1)
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", title="y (mm)", row=1, col=1)
+    fig.update_yaxes(scaleanchor="x2", title="z (mm)", row=1, col=2)
+    fig.update_xaxes(title="x (mm, to patient left)", showgrid=False, zeroline=False)
+    fig.update_yaxes(showgrid=False, zeroline=False)
+    fig.update_layout(title=title, height=500, hovermode="closest", plot_bgcolor="white",
+                      legend=dict(orientation="h", yanchor="top", y=-0.2), margin=dict(b=100))
+    return fig, pd.concat(rows, ignore_index=True)
+
+
+def anatomy_table(labels, spacing) -> pd.DataFrame:
+    """The ground truth's components: voxels, Betti-0 and the labels each one touches."""
+    rows = [(i, LABELS[i], int((labels == i).sum()), tc.betti0(labels == i), tc.neighbours(labels, i))
+            for i in tc.present_labels(labels) if i in LABELS]
+    table = pd.DataFrame(rows, columns=["label", "vessel", "voxels", "b0", "touches"])
+    table["volume (mm³)"] = (table["voxels"] * float(np.prod(spacing))).round(1)
+    table["touches"] = [", ".join(LABELS.get(j, str(j)) for j in t) for t in table["touches"]]
+    return table
+
+
 # ----------------------------------------------------------------------------- intensity views
 
 def mip_figure(image, spacing, title: str):
@@ -129,6 +177,24 @@ def class_table(report: dict) -> pd.DataFrame:
     names = [n for n in [*LABELS.values(), "MergedBin"] if f"Dice_{n}" in report]
     return pd.DataFrame({"class": names, **{m: [report[f"{m}_{n}"] for n in names]
                                              for m in ("Dice", "B0err", "HD95", "HD")}})
+
+
+def graph_table(report: dict) -> pd.DataFrame:
+    """The anterior and posterior edge lists of ground truth and prediction, one row per edge."""
+    graph = report["graph"]
+    return pd.DataFrame({"edge": list(tc.ANTERIOR_EDGES) + list(tc.POSTERIOR_EDGES),
+                         "ground truth": graph["anterior"]["gt_graph"] + graph["posterior"]["gt_graph"],
+                         "prediction": graph["anterior"]["pred_graph"] + graph["posterior"]["pred_graph"]})
+
+
+def cases_table(cases: list) -> pd.DataFrame:
+    """One row per simulated test case: its variant classes, the model's mistakes, Dice, the topology verdicts."""
+    return pd.DataFrame({
+        "anterior": [tc.variant_class(k["graph"]["anterior"]["gt_graph"], "Ant") for k in cases],
+        "posterior": [tc.variant_class(k["graph"]["posterior"]["gt_graph"], "Pos") for k in cases],
+        "model mistakes": [", ".join(k["mistakes"]) or "none" for k in cases],
+        "Dice": [round(k["ClsAvgDice"], 3) for k in cases],
+        "topology match": [f"{k['topology_match']['anterior']} / {k['topology_match']['posterior']}" for k in cases]})
 
 
 def class_bar_figure(report: dict, title: str):

@@ -71,6 +71,20 @@ def error_points(pred, gt, spacing, max_points: int = 20_000, seed: int = 0) -> 
     return out
 
 
+def error_projection(pred, gt, axis: int) -> tuple[np.ndarray, dict[str, int]]:
+    """The wrong voxels seen along ``axis``: a 2D code map and the voxel count of each kind of error.
+
+    Code 0: the ray meets no vessel; 1: ground-truth vessel only; 2 + k: the ray meets a wrong voxel of
+    the k-th kind of ``error_masks`` (missed, extra, wrong label; where one ray meets several kinds, the
+    later kind is coded). A projection, like a MIP: cheap to draw, unlike a second 3D scene.
+    """
+    masks = error_masks(pred, gt)
+    codes = (gt > 0).any(axis=axis).astype(np.uint8)
+    for k, m in enumerate(masks.values()):
+        codes[m.any(axis=axis)] = 2 + k
+    return codes, {name: int(m.sum()) for name, m in masks.items()}
+
+
 def auto_step(shape) -> int:
     """Step 1 up to ~1.2 M voxels (a TopCoW ROI), step 2 above (a 160^3 or larger volume)."""
     return 1 if int(np.prod(shape)) <= 1_200_000 else 2
