@@ -17,9 +17,10 @@ from core.registry import by_slug
 from core.spectral import householder_product
 from ui import cache
 from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header, unbound
-from ui.householder_figures import (comparison_table, describe_mix, differs_text, gan_loss_figure, grid_image,
-                                    purity_figure, quality_source, readout_figure, recheck_text, reflector_figure,
-                                    response_figure, shipped_checks, spectrum_figure, try_this_text)
+from ui.householder_figures import (INTRO, SHOWS, comparison_table, describe_mix, differs_text, gan_loss_figure,
+                                    grid_image, purity_figure, quality_source, readout_figure, recheck_text,
+                                    reflector_figure, response_figure, response_source, shipped_checks,
+                                    shipped_responses, spectrum_figure, try_this_text)
 from ui.jobs import cached, on_request, store
 from ui.navigation import use_app_navigation
 
@@ -29,9 +30,8 @@ PAPER = by_slug("householder")
 LAYERS = ("8x8", "16x16", "32x32")
 COLS = 7                      # traversal steps per row (the official apply_factor uses 7)
 MAX_UPLOAD_MB = 50            # the app's server.maxUploadSize
-RESPONSE_LATENTS = 24         # latents per direction in the factor response
 FT_SECONDS_PER_STEP = 0.7     # measured 0.66 s: one projector GAN step, batch 16, one thread (bench (c))
-QUALITY_SAMPLES = 600        # samples per generator behind the shape mix, Fréchet distance and re-render IoU
+QUALITY_SAMPLES, RESPONSE_LATENTS = hp.QUALITY_SAMPLES, hp.RESPONSE_LATENTS  # shared with score_householder.py
 MIN_SHAPE_SHARE = 0.2        # the renderer draws each of the 3 shapes 1/3 of the time; below this, a mode is missing
 CONTROLS = [
     Choice("layer", "Layer: the block's upsampling conv", LAYERS, "16x16",
@@ -51,15 +51,6 @@ CONTROLS = [
 ]
 REFLECTORS = Slider("reflectors", "Reflectors applied (8 x 8 example)", 0, 8, 3, 1)
 FT_STEPS = Choice("ft_steps", "Fine-tune steps", (10, 50, 100, 200), 50)
-SHOWS = """
-* **Traversal figures** (StyleGAN2 on FFHQ, LSUN Church and Cat; StyleGAN3 on AFHQv2, MetFaces, SHHQ):
-  SeFa's top eigenvectors change several attributes at once; after the projector fine-tune each of the
-  k = 10 directions of a layer changes one attribute (pose, smile, hair colour, ...).
-* **Headline tables**: FID stays about equal to the pretrained model's, while PPL and PIPL (the paper's
-  new path length along eigen-directions) drop: smoother, more precise edits.
-* The abstract's claim: "Within only 1 % of the original training steps for fine-tuning, our projector
-  helps StyleGANs to discover more disentangled and precise semantic attributes without sacrificing
-  image fidelity." The projector starts from the SVD of the pretrained A."""
 RESPONSES = store("householder.responses", max_entries=12)
 FINETUNES = store("householder.finetunes", max_entries=2)
 LIVE_SCORES = store("householder.live_scores", max_entries=8)
@@ -82,10 +73,30 @@ def comparison():
     return assets.json_file("householder", "comparison.json") if found else None
 
 
-def live_quality(progress=None) -> dict:
-    """Live fidelity checks of both shipped generators: feature Fréchet distance, re-render IoU, shape mix."""
-    _, _, _, G_base, G_hp, net = shipped()
-    return dict(hp.quality_checks(G_base, G_hp, net, QUALITY_SAMPLES), source="live")
+@cache.resource(1)  # the verdict's table, built once from the shipped comparison (read-only)
+def verdict_table():
+    return comparison_table(comparison())
+
+
+@cache.resource(2)  # two 4x8 grids of 32x32 images as uint8 (~0.1 MB each): the same for every visitor
+def sample_grids(model_key: tuple) -> tuple:
+    return tuple(grid_image(g, zoom=2) for g in (hp.sample_images(shipped()[3], 4, 8, seed=123),
+                                                 hp.rendered_images(4, 8, seed=123)))
+
+
+@cache.resource(48, ttl=cache.TTL_SECONDS)  # two traversal images (uint8, <= 0.3 MB) and seconds, read-only
+def traversal_grids(model_key: tuple, layer: int, method: str, j: int, steps: tuple, rows: int, psi: float,
+                    seed: int, k: int, k_sefa: int) -> tuple:
+    (G_base, G_hp), start, grid = shipped()[3:5], time.perf_counter(), dict(rows=rows, truncation=psi, seed=seed)
+    sefa = hp.traverse(G_base, hp.directions(G_base, method, layer, k_sefa)[j], None if method == "global" else layer,
+                       np.array(steps), **grid)
+    seconds = time.perf_counter() - start
+    householder = hp.traverse(G_hp, hp.directions(G_hp, "householder", layer, k)[j], layer, np.array(steps), **grid)
+    return grid_image(sefa), grid_image(householder), seconds
+
+
+def live_quality(progress=None) -> dict:  # both generators' feature Fréchet distance, re-render IoU, shape mix
+    return dict(hp.quality_checks(*shipped()[3:], QUALITY_SAMPLES), source="live")
 
 
 @cache.data(8)  # a shape mix and an IoU per psi
@@ -96,17 +107,7 @@ def truncated_scores(truncation: float, model_key: tuple) -> tuple:
 
 def header() -> dict:
     paper_header(PAPER)
-    st.markdown("SeFa finds a GAN's semantic directions in closed form: the style of every modulated conv is "
-                "`s = A w + b`, so the directions that change s the most are the top right singular vectors of A. "
-                "The Householder Projector paper argues that A is neither orthogonal nor low-rank, so these "
-                "directions mix several attributes and most of them do little. It replaces A by "
-                "`Q_out[:, :k] Q_in[:k, :]`, with each Q a product of Householder reflections "
-                "`H(v) = I - 2vvᵀ/|v|²`: "
-                "exactly orthogonal, rank k, all k singular values equal. A short fine-tune with the unchanged GAN "
-                "loss then lets the generator put one attribute on each direction. No pretrained StyleGAN can be "
-                "downloaded here, so this page runs on a small StyleGAN2 trained by the project on rendered shapes, "
-                "whose true factors (shape, size, position, rotation, colour, background) are known: a factor "
-                "regressor measures what each direction really changes.")
+    st.markdown(INTRO)
     st.latex(r"\text{SeFa: } n^\star_j = v_j(A),\; A = U\Sigma V^\top \qquad "
              r"\text{HP: } A = Q_{out}[:, :k]\,Q_{in}[:, :k]^\top,\; "
              r"Q = \prod_i \Big(I - 2\frac{v_i v_i^\top}{\|v_i\|^2}\Big)")
@@ -141,11 +142,10 @@ def the_generator(c: SimpleNamespace):
     cols[2].metric("Householder fine-tune steps", f"{tuned['steps']:,}",
                    help=f"batch {tuned['batch']}: {ft_share:.1%} of the base's training images")
     cols[3].metric("rank k", c.k)
+    samples, renders = sample_grids(c.model_key)
     left, right = st.columns(2)
-    left.image(grid_image(hp.sample_images(c.G_base, 4, 8, seed=123), zoom=2),
-               caption="Random samples of the base generator (live, no truncation).")
-    right.image(grid_image(hp.rendered_images(4, 8, seed=123), zoom=2),
-                caption="Rendered training images, for comparison.")
+    left.image(samples, caption="Random samples of the base generator (live, no truncation).")
+    right.image(renders, caption="Rendered training images, for comparison.")
     st.caption(f"Shape mix of {QUALITY_SAMPLES} samples as the factor regressor reads them (the renderer draws a "
                f"third of each). Base: {describe_mix(checks['mix'][0])}. Householder fine-tune: "
                f"{describe_mix(checks['mix'][1])}. Re-render IoU (section 5): base {checks['iou'][0]:.2f}, rendered "
@@ -182,15 +182,11 @@ def reflections():
 def traversals(c: SimpleNamespace) -> float:
     values, checks, method = c.values, c.checks, c.values["sefa"]
     st.header("3 · Traversals: SeFa vs Householder")
-    grid = dict(rows=values["rows"], truncation=values["truncation"], seed=values["seed"])
-    start = time.perf_counter()
-    grid_sefa = hp.traverse(c.G_base, hp.directions(c.G_base, method, c.layer, c.k_sefa)[c.j],
-                            None if method == "global" else c.layer, c.steps, **grid)
-    grid_seconds = time.perf_counter() - start
-    grid_hp = hp.traverse(c.G_hp, hp.directions(c.G_hp, "householder", c.layer, c.k)[c.j], c.layer, c.steps, **grid)
+    grid_sefa, grid_hp, grid_seconds = traversal_grids(c.model_key, c.layer, method, c.j, tuple(c.steps),
+                                                       values["rows"], values["truncation"], values["seed"], c.k, c.k_sefa)
     left, right = st.columns(2)
-    left.image(grid_image(grid_sefa), caption=f"SeFa ({method}) direction {c.j}: base generator")
-    right.image(grid_image(grid_hp), caption=f"Householder direction {c.j}: fine-tuned generator")
+    left.image(grid_sefa, caption=f"SeFa ({method}) direction {c.j}: base generator")
+    right.image(grid_hp, caption=f"Householder direction {c.j}: fine-tuned generator")
     psi_mix, psi_iou = (checks["mix"][0], checks["iou"][0]) if values["truncation"] == 1 else truncated_scores(
         values["truncation"], (int(c.base["step"]), int(c.tuned["steps"])))  # at psi 1 the numbers of section 1
     st.caption(f"Rows: latents (seed {values['seed']}, psi {values['truncation']:g}); columns: "
@@ -212,8 +208,10 @@ def factor_response(c: SimpleNamespace):
                 "share in its best direction minus in the second best (1 = one direction owns it).")
     method, psi = c.values["sefa"], c.values["truncation"]
     key = (c.layer, method, psi, c.tuned["steps"], c.base["step"])
-    resp = cached(RESPONSES, key, lambda progress: hp.compare_responses(
-        c.G_base, c.G_hp, c.net, method, c.layer, c.k_sefa, RESPONSE_LATENTS, psi, progress), "Scoring directions...")
+    compute = lambda progress: dict(hp.compare_responses(  # noqa: E731
+        c.G_base, c.G_hp, c.net, method, c.layer, c.k_sefa, RESPONSE_LATENTS, psi, progress), source="live")
+    shipped_resp = shipped_responses(comparison(), c.model_key, c.layer, method, psi, RESPONSE_LATENTS, c.k_sefa)
+    resp = RESPONSES.get(key) or shipped_resp or cached(RESPONSES, key, compute, "Scoring directions...")
     (M_s, s_s), (M_h, s_h) = resp["sefa"], resp["householder"]
     cols = iter(st.columns(4))
     for name, score in (("mean purity", hp.purity), ("MIG-style gap", hp.mig_gap)):
@@ -227,6 +225,10 @@ def factor_response(c: SimpleNamespace):
                    f"error at most {max(v for key, v in errors.items() if key.endswith('_mae')):.3f} for scale, "
                    "position, hue and background.")
     figure(*purity_figure(hp.purity(M_s), hp.purity(M_h), s_s, s_h), "householder_purity")
+    st.caption(response_source(resp, shipped_resp))
+    if resp["source"] == "asset" and on_request(RESPONSES, key, compute, "Scoring directions live...", "Recompute "
+                                                 f"these responses live (about {resp['seconds']:.0f} s)") is not None:
+        st.rerun()  # computed just now: show the live numbers
     verdict()
 
 
@@ -236,18 +238,16 @@ def verdict() -> None:
         st.info("The per-direction comparison (assets/householder/comparison.json) is not shipped: run "
                 "scripts/score_householder.py.")
         return
-    run = result["run"]
-    n_dirs = sum(r["method"] == "Householder" for r in result["rows"])
+    run, n_dirs = result["run"], sum(r["method"] == "Householder" for r in result["rows"])
     st.markdown(f"**The verdict, over all {n_dirs} directions of the 3 layers** (precomputed by "
                 f"scripts/score_householder.py, {result['n_latents']} latents per direction; fine-tune "
                 f"{run['finetune_steps']:,} steps). {result['verdict']['text']}")
-    st.dataframe(comparison_table(result), hide_index=True)
+    st.dataframe(verdict_table(), hide_index=True)
 
 
 def fidelity(c: SimpleNamespace):
-    checks = c.checks
     st.header("5 · Orthogonality and fidelity")
-    (fd_base, fd_hp), (iou_base, iou_hp) = checks["fd"], checks["iou"]
+    checks, (fd_base, fd_hp), (iou_base, iou_hp) = c.checks, c.checks["fd"], c.checks["iou"]
     cols = st.columns(3)
     cols[0].metric("max |QᵀQ - I| (live)", f"{hp.orthogonality_error(c.G_hp):.1e}",
                    help="Over the full Householder products Q_out and Q_in of every projector layer, float32.")

@@ -6,8 +6,9 @@ Writes assets/householder/comparison.json: one row per (method, layer, direction
 SVD initialisation, purity, top factor, pixel strength and the PIPL analogue; per method the means, the
 MIG-style gap, feature FD and re-render IoU; the fidelity checks the page shows in its sections 1 and 5
 (``quality``: core.householder.quality_checks, the same call as the page's live re-check, with fixed seeds);
-and the verdict (core.householder.verdict). --state scores the
-EMA generator of an unfinished fine-tune (scripts/finetune_householder.py --state) at the step it reached.
+the factor responses of section 4 at the page's default controls, for each layer (``responses``:
+core.householder.compare_responses, the page's own call); and the verdict (core.householder.verdict).
+--state scores the EMA generator of an unfinished fine-tune (scripts/finetune_householder.py --state) at the step it reached.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from scripts.finetune_householder import load_regressor  # noqa: E402
 
 ASSETS = ROOT / "assets" / "householder"
 SCRIPT = "scripts/score_householder.py"
-QUALITY_SAMPLES = 600  # samples per generator (and renders) behind the shape mix, feature FD and re-render IoU
+PAGE_PSI = 0.7  # the page's default truncation: the factor responses are shipped for it
 
 
 def main(argv=None) -> None:
@@ -65,15 +66,23 @@ def main(argv=None) -> None:
     rows = hp.per_direction(G_base, G_hp, net, k, n=args.n,
                             progress=lambda p: print(f"directions {p:.0%}  {(time.time() - t0) / 60:.1f} min", flush=True))
     started = time.time()
-    checks = hp.quality_checks(G_base, G_hp, net, QUALITY_SAMPLES)  # what the page shows, and re-checks live
-    quality = {"n": QUALITY_SAMPLES, "base_step": int(base["step"]), "finetune_steps": int(run["finetune_steps"]),
+    checks = hp.quality_checks(G_base, G_hp, net, hp.QUALITY_SAMPLES)  # what the page shows, and re-checks live
+    quality = {"n": hp.QUALITY_SAMPLES, "base_step": int(base["step"]), "finetune_steps": int(run["finetune_steps"]),
                "fd": [float(x) for x in checks["fd"]], "iou": [float(x) for x in checks["iou"]],
                "mix": [[float(x) for x in mix] for mix in checks["mix"]], "iou_renders": checks["iou_renders"],
                "seconds": time.time() - started, "threads": args.threads}
+    started = time.time()
+    layers = [{name: {"M": M.tolist(), "strength": strength.tolist()} for name, (M, strength) in
+               hp.compare_responses(G_base, G_hp, net, "per layer", layer, 10, hp.RESPONSE_LATENTS, PAGE_PSI).items()}
+              for layer in range(len(G_base.projector_layers))]
+    responses = {"n": hp.RESPONSE_LATENTS, "truncation": PAGE_PSI, "sefa_method": "per layer", "k_sefa": 10,
+                 "base_step": quality["base_step"], "finetune_steps": quality["finetune_steps"], "layers": layers,
+                 "seconds": (time.time() - started) / len(layers), "threads": args.threads}
     fidelity = {name: {"fd": quality["fd"][i], "rerender_iou": quality["iou"][i], "shape_mix": quality["mix"][i]}
                 for i, name in enumerate(("SeFa", "Householder"))}
     summary = hp.summary(rows, fidelity)
     result = {"run": run, "k": k, "n_latents": args.n, "rows": rows, "summary": summary, "quality": quality,
+              "responses": responses,
               "verdict": hp.verdict_of(summary), "score_minutes": (time.time() - t0) / 60}
     print(json.dumps({key: result[key] for key in ("run", "summary", "verdict")}, indent=1), flush=True)
     args.out.write_text(json.dumps(result, indent=1))

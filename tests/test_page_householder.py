@@ -77,17 +77,36 @@ def test_fidelity_numbers_are_labelled_asset_build_and_the_live_recheck_reproduc
     if "quality" not in json.loads((ASSETS / "householder" / "comparison.json").read_text()):
         pytest.skip("comparison.json has no quality checks")
     shipped = {label: float(metric(at, label)) for label in ("Fréchet distance, base", "re-render IoU, base")}
-    text = " ".join(c.value for c in at.caption)
-    assert text.count("Computed at asset-build time by scripts/score_householder.py") >= 2
+    quality = [c.value for c in at.caption if c.value.startswith(("Shape mix of", "Fréchet distance: FID"))]
+    assert len(quality) == 2 and all("Computed at asset-build time by scripts/score_householder.py" in q
+                                     for q in quality)
     next(b for b in at.button if b.label.startswith("Re-check these numbers live")).click().run()
     assert not at.exception
     text = " ".join(c.value for c in at.caption)
-    assert "Computed live in this server process" in text and "asset-build time" not in text
+    quality = [c.value for c in at.caption if c.value.startswith(("Shape mix of", "Fréchet distance: FID"))]
+    assert len(quality) == 2 and all(q.endswith("Computed live in this server process.") for q in quality)
     assert not any(b.label.startswith("Re-check these numbers live") for b in at.button)
     gaps = re.search(r"Fréchet distance ([\d.e+-]+), re-render IoU ([\d.e+-]+), shape share ([\d.e+-]+)\.", text)
     assert gaps and float(gaps.group(1)) < 0.05 and float(gaps.group(2)) < 0.01 and float(gaps.group(3)) < 0.01
     for label, value in shipped.items():
         assert abs(float(metric(at, label)) - value) < 0.05
+
+
+def test_factor_responses_shipped_for_the_defaults_recompute_live_on_click_and_elsewhere_by_themselves():
+    from core.assets import ASSETS
+    if "responses" not in json.loads((ASSETS / "householder" / "comparison.json").read_text()):
+        pytest.skip("comparison.json has no factor responses")
+    at = open_page(PAGE)
+    shipped = {label: metric(at, label) for label in ("SeFa mean purity", "Householder MIG-style gap")}
+    assert any("computed at asset-build time by scripts/score_householder.py" in c.value for c in at.caption)
+    next(b for b in at.button if b.label.startswith("Recompute these responses live")).click().run()
+    assert not at.exception
+    live = next(c.value for c in at.caption if c.value.startswith("Recomputed live"))
+    assert float(re.search(r"\(scripts/score_householder.py\): ([\d.e+-]+)\.", live).group(1)) < 1e-4
+    assert {label: metric(at, label) for label in shipped} == shipped  # the same numbers, to the digits shown
+    other = open_page(PAGE, sefa="global")
+    assert any(c.value == "Computed live in this server process." for c in other.caption)
+    assert not any(b.label.startswith("Recompute these responses live") for b in other.button)
 
 
 def test_bad_url_param_falls_back_with_a_note():

@@ -119,6 +119,31 @@ def describe_mix(mix) -> str:
     return ", ".join(f"{share:.0%} {name}s" for name, share in zip(shapes.SHAPES, mix))
 
 
+def shipped_responses(comparison: dict | None, model_key: tuple, layer: int, method: str, psi: float, n: int,
+                      k_sefa: int) -> dict | None:
+    """Section 4's factor responses as scripts/score_householder.py wrote them (the page's own call) when they
+    match these generators and controls, in the shape of core.householder.compare_responses; else None."""
+    r = (comparison or {}).get("responses")
+    if (r is None or (r["base_step"], r["finetune_steps"]) != tuple(model_key) or abs(r["truncation"] - psi) > 1e-9
+            or (r["sefa_method"], r["n"], r["k_sefa"]) != (method, n, k_sefa)):
+        return None
+    return {**{name: (np.array(r["layers"][layer][name]["M"]), np.array(r["layers"][layer][name]["strength"]))
+               for name in ("sefa", "householder")}, "source": "asset", "seconds": r["seconds"], "n": n}
+
+
+def response_source(resp: dict, shipped: dict | None) -> str:
+    """Where section 4's responses come from, and how far a live recomputation lies from the shipped ones."""
+    if resp["source"] == "asset":
+        return (f"These responses were computed at asset-build time by scripts/score_householder.py, with the page's "
+                f"own call at these controls ({resp['n']} latents per direction, fixed seeds); the button recomputes "
+                "them live. Any other SeFa variant or psi is computed live.")
+    if shipped is None:
+        return "Computed live in this server process."
+    gap = max(float(np.abs(resp[m][i] - shipped[m][i]).max()) for m in ("sefa", "householder") for i in (0, 1))
+    return (f"Recomputed live in this server process; largest difference from the asset-build numbers "
+            f"(scripts/score_householder.py): {gap:.2g}.")
+
+
 def shipped_checks(comparison: dict | None, model_key: tuple, n: int) -> dict | None:
     """The fidelity checks scripts/score_householder.py wrote for exactly these generators (base step,
     fine-tune steps) and sample count, in the shape of core.householder.quality_checks; None when absent."""
@@ -147,6 +172,26 @@ def recheck_text(live: dict, shipped: dict | None) -> str:
             "shape share": max(float(np.abs(a - b).max()) for a, b in zip(live["mix"], shipped["mix"]))}
     return ("Live re-check against the asset-build numbers (scripts/score_householder.py), largest differences: "
             + ", ".join(f"{name} {gap:.2g}" for name, gap in gaps.items()) + ".")
+
+INTRO = ("SeFa finds a GAN's semantic directions in closed form: the style of every modulated conv is `s = A w + b`, "
+         "so the directions that change s the most are the top right singular vectors of A. The Householder Projector "
+         "paper argues that A is neither orthogonal nor low-rank, so these directions mix several attributes and most "
+         "of them do little. It replaces A by `Q_out[:, :k] Q_in[:k, :]`, with each Q a product of Householder "
+         "reflections `H(v) = I - 2vvᵀ/|v|²`: exactly orthogonal, rank k, all k singular values equal. A short "
+         "fine-tune with the unchanged GAN loss then lets the generator put one attribute on each direction. No "
+         "pretrained StyleGAN can be downloaded here, so this page runs on a small StyleGAN2 trained by the project on "
+         "rendered shapes, whose true factors (shape, size, position, rotation, colour, background) are known: a "
+         "factor regressor measures what each direction really changes.")
+
+SHOWS = """
+* **Traversal figures** (StyleGAN2 on FFHQ, LSUN Church and Cat; StyleGAN3 on AFHQv2, MetFaces, SHHQ):
+  SeFa's top eigenvectors change several attributes at once; after the projector fine-tune each of the
+  k = 10 directions of a layer changes one attribute (pose, smile, hair colour, ...).
+* **Headline tables**: FID stays about equal to the pretrained model's, while PPL and PIPL (the paper's
+  new path length along eigen-directions) drop: smoother, more precise edits.
+* The abstract's claim: "Within only 1 % of the original training steps for fine-tuning, our projector
+  helps StyleGANs to discover more disentangled and precise semantic attributes without sacrificing
+  image fidelity." The projector starts from the SVD of the pretrained A."""
 
 DIFFERS = """
 * **Generator and data**: a ~270k-parameter StyleGAN2 (rosinality's layout: mapping MLP, modulated and demodulated

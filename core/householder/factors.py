@@ -28,6 +28,10 @@ SCORED = ("shape", "scale", "x", "y", "rotation", "hue", "background")
 # Images per forward pass. On one CPU thread the generator runs ~3x faster per image in batches of <= 48
 # than in one batch of 600 (the activations stay in cache: 1.2 vs 3.5 ms per 32x32 image), the regressor ~1.7x.
 CHUNK = 32
+# The page's sample counts, shared with scripts/score_householder.py, which ships their results for the
+# default view (so the page and its asset-build numbers are the same computation):
+QUALITY_SAMPLES = 600   # samples per generator (and renders) behind shape mix, feature FD and re-render IoU
+RESPONSE_LATENTS = 24   # latents per direction in the page's factor response (compare_responses)
 NOISE_SEED = 1_000_003  # offset of the per-layer noise stream of ``generated`` from its latents' seed
 
 
