@@ -23,7 +23,7 @@ use_app_navigation()  # before anything renders (see ui/navigation.py)
 
 PAPER = by_slug("lightsb")
 UPLOAD = "upload CSV"
-LIVE_BUDGET = 100_000   # K x steps above this (about 5 s on one loaded core) waits for a button
+LIVE_BUDGET = 100_000   # K x steps above this waits for a button (at the budget: 0.7-1.7 s of training CPU)
 CONTROLS = [
     Choice("target", "Target p1 (p0 = N(0, I))", (*toys.TARGETS, UPLOAD), "swiss roll", radio=True),
     Choice("eps", "epsilon: Wiener-prior variance", (0.002, 0.01, 0.1, 1.0), 0.1,
