@@ -91,13 +91,11 @@ DIFFERS = """
 COHORTS = store("topcow.cohorts", max_entries=8)     # a 20-case cohort's reports: ~0.1 MB
 
 
-# Large read-only results are shared by reference (cache.data would pickle and copy them on every hit);
-# the arrays are made read-only so that nothing can change what other visitors see.
+# Large results are shared by reference (cache.data would copy them per hit), read-only for every visitor.
 @cache.resource(8, ttl=cache.TTL_SECONDS, spinner="Drawing the phantom...")  # a 3D volume, a few MB
 def phantom(variant, grid, seed):
     ph = tc.make_phantom(variant, seed, tc.GRIDS[grid])
-    for a in (ph.image, ph.labels):
-        a.flags.writeable = False
+    ph.image.flags.writeable = ph.labels.flags.writeable = False
     return ph.image, ph.labels, ph.spacing, ph.affine
 
 
@@ -112,10 +110,11 @@ def mesh_view(key, _labels, spacing, step, title):
     return mesh_figure(mesh.label_meshes(_labels, spacing, step), title)
 
 
-@cache.resource(16, ttl=cache.TTL_SECONDS, spinner="Scoring the prediction...")  # a uint8 volume + its report
+@cache.resource(16, ttl=cache.TTL_SECONDS, spinner="Scoring the prediction...")  # a uint8 volume, its report
 def scored(key, failure, vessel, gap, _gt, _pred, spacing):
     pred = _pred if _pred is not None else degrade.simulate_prediction(_gt, spacing, failure, tc.LABEL_OF[vessel], gap)
-    return pred, tc.evaluate_case(pred, _gt, spacing)
+    report = tc.evaluate_case(pred, _gt, spacing)
+    return pred, report, class_bar_figure(report, "Per-class scores of this prediction")
 
 
 @cache.resource(16, ttl=cache.TTL_SECONDS)  # a built figure (projections: ~0.2 MB; 3D: ~1 MB)
@@ -124,8 +123,12 @@ def error_view(key, failure, vessel, gap, in_3d, step, _gt, _pred, spacing):
     if in_3d:
         return error_figure(mesh.label_meshes(_gt, spacing, step), mesh.error_points(_pred, _gt, spacing), title)
     views = {view: mesh.error_projection(_pred, _gt, axis) for view, axis in (("axial", 2), ("coronal", 1))}
-    return error_projection_figure({v: codes for v, (codes, _) in views.items()}, views["axial"][1], _gt.shape,
-                                   spacing, title)
+    return error_projection_figure(views, _gt.shape, spacing, title)
+
+
+@cache.resource(8, ttl=cache.TTL_SECONDS)  # a built figure and its data, ~0.2 MB
+def mip_view(key, _image, spacing):
+    return mip_figure(_image, spacing, "Maximum-intensity projections")
 
 
 @cache.data(8)
@@ -232,10 +235,8 @@ def circle_in_3d(d: SimpleNamespace) -> None:
         if source == "phantom":
             cols = st.columns(2)
             stem = f"topcow_phantom_{p['variant'].replace(' ', '_')}_{p['seed']}"
-            # callables: the files are written only when someone clicks
-            cols[0].download_button("Label map (.nii.gz)", lambda: nifti.to_bytes(labels, affine),
-                                    f"{stem}_labels.nii.gz",
-                                    on_click="ignore", icon=":material/download:")
+            cols[0].download_button("Label map (.nii.gz)", lambda: nifti.to_bytes(labels, affine),  # written on click
+                                    f"{stem}_labels.nii.gz", on_click="ignore", icon=":material/download:")
             cols[1].download_button("MRA-like image (.nii.gz, int16)", lambda: nifti.image_bytes(image, affine),
                                     f"{stem}_image.nii.gz", on_click="ignore", icon=":material/download:")
     else:
@@ -247,7 +248,7 @@ def scanner_view(d: SimpleNamespace) -> None:
     st.header("2 · What the scanner sees")
     st.markdown("Time-of-flight MRA makes flowing blood bright; the maximum-intensity projection (MIP) is how "
                 "radiologists first look at the CoW. Below it, three orthogonal slices with the labels on top.")
-    fig, data = mip_figure(image, spacing, "Maximum-intensity projections")
+    fig, data = mip_view(d.key, image, spacing)
     figure(fig, data, "topcow_mip")
     slice_viewer(d.image, d.labels, d.spacing)
 
@@ -277,7 +278,7 @@ def wrong_topology(d: SimpleNamespace) -> None:
         st.caption(degrade.FAILURES[failure])
     else:
         failure, vessel, gap = "uploaded", "BA", 0.0
-    pred, report = scored(key, failure, vessel, gap, labels, pred_upload, spacing)
+    pred, report, (bar_fig, bar_data) = scored(key, failure, vessel, gap, labels, pred_upload, spacing)
     cols = st.columns(6)
     cols[0].metric("class-average Dice", f"{report['ClsAvgDice']:.3f}")
     cols[1].metric("clDice", f"{report['clDice']:.3f}")
@@ -296,8 +297,7 @@ def wrong_topology(d: SimpleNamespace) -> None:
            "voxels; orange: vessel found but given the wrong label. " + ("Every wrong voxel up to 20,000 (evenly "
            "thinned above)." if in_3d else "Projections: a pixel takes the colour of the last kind in the legend "
            "that its ray meets; the legend counts every wrong voxel. The 3D view is on the toggle above."))
-    fig, data = class_bar_figure(report, "Per-class scores of this prediction")
-    figure(fig, data, "topcow_classes", caption="Classes scored: the union of labels in ground truth and "
+    figure(bar_fig, bar_data, "topcow_classes", caption="Classes scored: the union of labels in ground truth and "
            "prediction; a class on one side only scores Dice 0 and HD95 90 mm.")
     cols = st.columns([1, 2])
     cols[0].dataframe(graph_table(report), hide_index=True)

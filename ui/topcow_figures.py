@@ -73,13 +73,15 @@ def error_figure(gt_meshes: dict, points: dict, title: str, height: int = 560):
     return fig, data
 
 
-def error_projection_figure(views: dict, counts: dict, shape, spacing, title: str):
+def error_projection_figure(views: dict, shape, spacing, title: str):
     """The wrong voxels projected along z (axial) and y (coronal), over the ground truth in grey.
 
-    ``views``: {"axial": codes (x, y), "coronal": codes (x, z)} from core.topcow.mesh.error_projection
-    (0 nothing, 1 vessel, 2 + k the k-th kind of error); ``counts``: voxels of each kind. Heatmaps, not a
-    3D scene: a second WebGL scene per rerun costs the browser about a second of CPU without a GPU.
+    ``views``: {"axial": (codes (x, y), counts), "coronal": (codes (x, z), counts)}, each from
+    core.topcow.mesh.error_projection (codes 0 nothing, 1 vessel, 2 + k the k-th kind of error; counts: voxels
+    of each kind). Heatmaps, not a 3D scene: a second WebGL scene per rerun costs the browser about a second
+    of CPU without a GPU.
     """
+    counts = views["axial"][1]
     axes = [(np.arange(n) - (n - 1) / 2) * s for n, s in zip(shape, spacing)]
     names = ["ground-truth vessel", *counts]
     colors = [MUTED, *(ERROR_COLORS[n] for n in counts)]
@@ -89,7 +91,7 @@ def error_projection_figure(views: dict, counts: dict, shape, spacing, title: st
                         column_widths=[0.55, 0.45], horizontal_spacing=0.08)
     rows = []
     for col, (view, rows_mm) in enumerate((("axial", axes[1]), ("coronal", axes[2])), start=1):
-        codes = views[view].T                                       # rows y / z, columns x
+        codes = views[view][0].T                                       # rows y / z, columns x
         z = np.where(codes > 0, codes, np.nan).astype(np.float32)
         text = np.array(["", *names], dtype=object)[codes]
         fig.add_heatmap(z=z, x=axes[0], y=rows_mm, text=text, zmin=0.5, zmax=len(colors) + 0.5, colorscale=scale,
