@@ -10,7 +10,10 @@ What it measures, and why:
     plotly figure JSON the browser receives;
 (d) the first 3D view: phantom + meshes + figure JSON, end to end. Targets: <= 3 s CPU at 160^3,
     <= 3 MB of figure data;
-(e) a simulated 20-case test set (the page's section 4 default), per case.
+(e) the error view of that prediction: the page's default (two projections, 2D heatmaps) against the
+    3D scene of the "Errors in 3D" toggle; build + JSON. (A 3D scene costs the browser more than the
+    server: without a GPU, each new WebGL scene is ~1 s of CPU in Chromium, whatever its size.)
+(f) a simulated 20-case test set (the page's section 4 default), per case.
 
 Run: ``python bench/bench_topcow.py`` from the repository root (about a minute). Prints figures only.
 Each line gives CPU seconds (this process) and wall seconds: on a loaded machine wall >> CPU, and the
@@ -29,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core import topcow as tc  # noqa: E402
 from core.topcow import cohort, degrade, mesh  # noqa: E402
-from ui.topcow_figures import mesh_figure  # noqa: E402
+from ui.topcow_figures import error_figure, error_projection_figure, mesh_figure  # noqa: E402
 
 GRIDS = {"default iso 0.4 (110x90x55)": dict(spacing=(0.4, 0.4, 0.4), shape=None),
          "160^3 at 0.275 mm": dict(spacing=(0.275, 0.275, 0.275), shape=(160, 160, 160))}
@@ -56,6 +59,14 @@ def first_view(spacing, shape):
     return fig.to_json()
 
 
+def error_views(pred, gt, spacing, step):
+    """JSON of the default error projections and of the 3D error scene."""
+    views = {view: mesh.error_projection(pred, gt, axis) for view, axis in (("axial", 2), ("coronal", 1))}
+    flat = error_projection_figure(views, gt.shape, spacing, "errors")[0].to_json()
+    scene = error_figure(mesh.label_meshes(gt, spacing, step), mesh.error_points(pred, gt, spacing), "errors")
+    return flat, scene[0].to_json()
+
+
 def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for name, grid in GRIDS.items():
@@ -74,6 +85,9 @@ def main() -> None:
         line("plotly figure + to_json", cpu, wall, f"{len(payload) / 2**20:.2f} MB of figure data")
         cpu, wall, _ = timed(first_view, grid["spacing"], grid["shape"])
         line("first 3D view, end to end", cpu, wall, "(target <= 3 s CPU, <= 3 MB)")
+        cpu, wall, (flat, scene) = timed(error_views, pred, ph.labels, ph.spacing, step, repeat=1)
+        line("error view: projections + 3D scene", cpu, wall,
+             f"{len(flat) / 2**20:.2f} MB (projections) vs {len(scene) / 2**20:.2f} MB (3D)")
     print("simulated test set (section 4 default: 20 phantoms at 0.6 mm)")
     cpu, wall, cases = timed(cohort.simulate_cohort, 20, repeat=1)
     line("20 cases: phantom + model + evaluate_case", cpu, wall, f"{cpu / 20:.2f} s CPU per case")

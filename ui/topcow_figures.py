@@ -93,7 +93,7 @@ def error_projection_figure(views: dict, shape, spacing, title: str):
     for col, (view, rows_mm) in enumerate((("axial", axes[1]), ("coronal", axes[2])), start=1):
         codes = views[view][0].T                                       # rows y / z, columns x
         z = np.where(codes > 0, codes, np.nan).astype(np.float32)
-        text = np.array(["", *names], dtype=object)[codes]
+        text = np.array(["", "vessel", *(n.split(" (")[0] for n in counts)], dtype=object)[codes]  # short: per pixel
         fig.add_heatmap(z=z, x=axes[0], y=rows_mm, text=text, zmin=0.5, zmax=len(colors) + 0.5, colorscale=scale,
                         showscale=False, hoverongaps=False, row=1, col=col,
                         hovertemplate="%{text}<br>x %{x:.1f} mm, %{y:.1f} mm<extra></extra>")
