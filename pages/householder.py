@@ -18,7 +18,7 @@ from core.spectral import householder_product
 from ui import cache
 from ui.conventions import Choice, Slider, compute_note, controls, explainers, figure, paper_header, unbound
 from ui.householder_figures import (INTRO, SHOWS, comparison_table, describe_mix, differs_text, gan_loss_figure,
-                                    grid_image, purity_figure, quality_source, readout_figure, recheck_text,
+                                    grid_image, psi_source, purity_figure, quality_source, readout_figure, recheck_text,
                                     reflector_figure, response_figure, response_source, shipped_checks,
                                     shipped_responses, spectrum_figure, try_this_text)
 from ui.jobs import cached, on_request, store
@@ -46,7 +46,7 @@ CONTROLS = [
            help="Steps are in units of the spread of the latents along the direction, so both methods "
                 "get comparable step sizes (official scripts use +-5 for SeFa, +-20 for HP)."),
     Slider("rows", "Latents (rows)", 2, 8, 5, 1),
-    Slider("truncation", "Truncation psi", 0.3, 1.0, 0.7, 0.05),
+    Slider("truncation", "Truncation psi", 0.3, 1.0, hp.DEFAULT_PSI, 0.05),
     Slider("seed", "Latent seed", 0, 99, 0, 1),
 ]
 REFLECTORS = Slider("reflectors", "Reflectors applied (8 x 8 example)", 0, 8, 3, 1)
@@ -96,7 +96,7 @@ def traversal_grids(model_key: tuple, layer: int, method: str, j: int, steps: tu
 
 
 def live_quality(progress=None) -> dict:  # both generators' feature Fréchet distance, re-render IoU, shape mix
-    return dict(hp.quality_checks(*shipped()[3:], QUALITY_SAMPLES), source="live")
+    return dict(hp.quality_checks(*shipped()[3:], QUALITY_SAMPLES, (hp.DEFAULT_PSI,)), source="live")
 
 
 @cache.data(8)  # a shape mix and an IoU per psi
@@ -187,15 +187,15 @@ def traversals(c: SimpleNamespace) -> float:
     left, right = st.columns(2)
     left.image(grid_sefa, caption=f"SeFa ({method}) direction {c.j}: base generator")
     right.image(grid_hp, caption=f"Householder direction {c.j}: fine-tuned generator")
-    psi_mix, psi_iou = (checks["mix"][0], checks["iou"][0]) if values["truncation"] == 1 else truncated_scores(
-        values["truncation"], (int(c.base["step"]), int(c.tuned["steps"])))  # at psi 1 the numbers of section 1
+    psi = values["truncation"]  # psi 1 and the default psi come with section 1's numbers; any other psi is live
+    psi_mix, psi_iou = (checks["mix"][0], checks["iou"][0]) if psi == 1 else checks["psi"].get(round(psi, 4)) or \
+        truncated_scores(psi, c.model_key)
     st.caption(f"Rows: latents (seed {values['seed']}, psi {values['truncation']:g}); columns: "
                f"{COLS} steps from -{values['reach']:g} to +{values['reach']:g} std of v.w. "
                f"One {values['rows']}x{COLS} grid rendered in {grid_seconds:.2f} s. Truncation pulls every latent "
                f"toward the mean one: at psi {values['truncation']:g} the base draws {describe_mix(psi_mix)} "
                f"(re-render IoU {psi_iou:.2f}); at psi 1, {describe_mix(checks['mix'][0])} ({checks['iou'][0]:.2f}). "
-               + ("Psi 1: section 1's numbers; other psi: live, " if checks["source"] == "asset" else "Live, ")
-               + f"{QUALITY_SAMPLES // 2} samples per psi.")
+               + psi_source(psi, checks, QUALITY_SAMPLES // 2, QUALITY_SAMPLES))
     return grid_seconds
 
 

@@ -30,7 +30,6 @@ from scripts.finetune_householder import load_regressor  # noqa: E402
 
 ASSETS = ROOT / "assets" / "householder"
 SCRIPT = "scripts/score_householder.py"
-PAGE_PSI = 0.7  # the page's default truncation: the factor responses are shipped for it
 
 
 def main(argv=None) -> None:
@@ -66,16 +65,17 @@ def main(argv=None) -> None:
     rows = hp.per_direction(G_base, G_hp, net, k, n=args.n,
                             progress=lambda p: print(f"directions {p:.0%}  {(time.time() - t0) / 60:.1f} min", flush=True))
     started = time.time()
-    checks = hp.quality_checks(G_base, G_hp, net, hp.QUALITY_SAMPLES)  # what the page shows, and re-checks live
+    checks = hp.quality_checks(G_base, G_hp, net, hp.QUALITY_SAMPLES, (hp.DEFAULT_PSI,))  # the page's, same call
     quality = {"n": hp.QUALITY_SAMPLES, "base_step": int(base["step"]), "finetune_steps": int(run["finetune_steps"]),
                "fd": [float(x) for x in checks["fd"]], "iou": [float(x) for x in checks["iou"]],
                "mix": [[float(x) for x in mix] for mix in checks["mix"]], "iou_renders": checks["iou_renders"],
+               "psi": [[p, [float(x) for x in mix], float(iou)] for p, (mix, iou) in checks["psi"].items()],
                "seconds": time.time() - started, "threads": args.threads}
     started = time.time()
-    layers = [{name: {"M": M.tolist(), "strength": strength.tolist()} for name, (M, strength) in
-               hp.compare_responses(G_base, G_hp, net, "per layer", layer, 10, hp.RESPONSE_LATENTS, PAGE_PSI).items()}
-              for layer in range(len(G_base.projector_layers))]
-    responses = {"n": hp.RESPONSE_LATENTS, "truncation": PAGE_PSI, "sefa_method": "per layer", "k_sefa": 10,
+    layers = [{name: {"M": M.tolist(), "strength": strength.tolist()} for name, (M, strength) in hp.compare_responses(
+        G_base, G_hp, net, "per layer", layer, 10, hp.RESPONSE_LATENTS, hp.DEFAULT_PSI).items()}
+        for layer in range(len(G_base.projector_layers))]
+    responses = {"n": hp.RESPONSE_LATENTS, "truncation": hp.DEFAULT_PSI, "sefa_method": "per layer", "k_sefa": 10,
                  "base_step": quality["base_step"], "finetune_steps": quality["finetune_steps"], "layers": layers,
                  "seconds": (time.time() - started) / len(layers), "threads": args.threads}
     fidelity = {name: {"fd": quality["fd"][i], "rerender_iou": quality["iou"][i], "shape_mix": quality["mix"][i]}

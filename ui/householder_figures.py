@@ -151,7 +151,18 @@ def shipped_checks(comparison: dict | None, model_key: tuple, n: int) -> dict | 
     if q is None or (q["base_step"], q["finetune_steps"]) != tuple(model_key) or q["n"] != n:
         return None
     return {"fd": tuple(q["fd"]), "iou": tuple(q["iou"]), "mix": tuple(np.array(m) for m in q["mix"]),
-            "iou_renders": q["iou_renders"], "seconds": q["seconds"], "source": "asset"}
+            "iou_renders": q["iou_renders"], "psi": {round(p, 4): (np.array(mix), iou) for p, mix, iou in q["psi"]},
+            "seconds": q["seconds"], "source": "asset"}
+
+
+def psi_source(psi: float, checks: dict, n_psi: int, n: int) -> str:
+    """Where the traversal caption's two shape mixes come from (psi 1 and the default psi: section 1's checks)."""
+    when = "at asset-build time (scripts/score_householder.py)" if checks["source"] == "asset" else "live"
+    if psi == 1:
+        return f"Both: {n} samples, computed {when} with section 1's numbers."
+    if round(psi, 4) in checks["psi"]:
+        return f"Psi {psi:g}: {n_psi} samples, psi 1: {n}, both computed {when} with section 1's numbers."
+    return f"Psi {psi:g}: {n_psi} samples, computed live; psi 1: {n} samples, section 1's numbers."
 
 
 def quality_source(checks: dict) -> str:
@@ -166,12 +177,14 @@ def recheck_text(live: dict, shipped: dict | None) -> str:
     """How far the live re-check lies from the asset-build numbers (fixed seeds: only float round-off)."""
     if shipped is None:
         return "No asset-build numbers are shipped for these generators: the numbers above are the only ones."
+    ious = lambda q: [*q["iou"], q["iou_renders"], *(iou for _, iou in q["psi"].values())]  # noqa: E731
+    mixes = lambda q: [*q["mix"], *(mix for mix, _ in q["psi"].values())]  # noqa: E731
     gaps = {"Fréchet distance": max(abs(a - b) for a, b in zip(live["fd"], shipped["fd"])),
-            "re-render IoU": max(abs(a - b) for a, b in zip((*live["iou"], live["iou_renders"]),
-                                                            (*shipped["iou"], shipped["iou_renders"]))),
-            "shape share": max(float(np.abs(a - b).max()) for a, b in zip(live["mix"], shipped["mix"]))}
+            "re-render IoU": max(abs(a - b) for a, b in zip(ious(live), ious(shipped))),
+            "shape share": max(float(np.abs(a - b).max()) for a, b in zip(mixes(live), mixes(shipped)))}
     return ("Live re-check against the asset-build numbers (scripts/score_householder.py), largest differences: "
             + ", ".join(f"{name} {gap:.2g}" for name, gap in gaps.items()) + ".")
+
 
 INTRO = ("SeFa finds a GAN's semantic directions in closed form: the style of every modulated conv is `s = A w + b`, "
          "so the directions that change s the most are the top right singular vectors of A. The Householder Projector "

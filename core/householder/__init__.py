@@ -15,7 +15,7 @@ Modules, one idea each:
 (``hp.sefa_layer``, ``hp.factor_response``, ``hp.load_checkpoint`` ...).
 """
 from . import factors, projector, shapes, stylegan, verdict
-from .factors import (QUALITY_SAMPLES, RESPONSE_LATENTS, SCORED, FactorNet, factor_net_from_state, regressor_targets, regressor_loss, train_regressor,
+from .factors import (DEFAULT_PSI, QUALITY_SAMPLES, RESPONSE_LATENTS, SCORED, FactorNet, factor_net_from_state, regressor_targets, regressor_loss, train_regressor,
                       read_factors, factor_changes, factor_response, purity, mig_gap, generated, mix_of,
                       shape_mix, object_mask, rerender_iou, shape_fidelity, frechet_distance, features_of,
                       real_features, feature_distance, fidelity, shape_scores, sample_scores, quality_checks,

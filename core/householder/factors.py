@@ -32,6 +32,7 @@ CHUNK = 32
 # default view (so the page and its asset-build numbers are the same computation):
 QUALITY_SAMPLES = 600   # samples per generator (and renders) behind shape mix, feature FD and re-render IoU
 RESPONSE_LATENTS = 24   # latents per direction in the page's factor response (compare_responses)
+DEFAULT_PSI = 0.7       # the page's default truncation: what the shipped numbers are computed at
 NOISE_SEED = 1_000_003  # offset of the per-layer noise stream of ``generated`` from its latents' seed
 
 
@@ -272,15 +273,18 @@ def sample_scores(G: Generator, net: FactorNet, real: np.ndarray, n: int = 600, 
             "iou": float(rerender_iou(net, img, out).mean())}
 
 
-def quality_checks(G_base: Generator, G_hp: Generator, net: FactorNet, n: int = 600) -> dict:
+def quality_checks(G_base: Generator, G_hp: Generator, net: FactorNet, n: int = 600,
+                   psi: tuple[float, ...] = ()) -> dict:
     """Both generators' fidelity on one reference: feature FD, re-render IoU and shape mix (pairs: base, HP),
-    plus the IoU of n rendered images (the ceiling)."""
+    plus the IoU of n rendered images (the ceiling); and for each truncation in ``psi``, the base's shape mix
+    and re-render IoU from n // 2 samples (``shape_scores``), under "psi": {psi: (mix, iou)}."""
     renders = shapes.sample(n, seed=1, device=next(net.parameters()).device)[0] * 2 - 1
     feats, out = regress(net, renders)
     real = feats.double().cpu().numpy()
     base, tuned = (sample_scores(G, net, real, n) for G in (G_base, G_hp))
     return {**{key: (base[key], tuned[key]) for key in ("fd", "iou", "mix")},
-            "iou_renders": float(rerender_iou(net, renders, out).mean())}
+            "iou_renders": float(rerender_iou(net, renders, out).mean()),
+            "psi": {p: shape_scores(G_base, net, n // 2, truncation=p) for p in psi}}
 
 
 def compare_responses(G_base: Generator, G_hp: Generator, net: FactorNet, sefa_method: str, layer: int, k: int,
