@@ -128,7 +128,9 @@ def cached(results: ResultStore, key: Hashable, compute: Callable[[Callable[[flo
 
 def on_request(results: ResultStore, key: Hashable, compute, label: str, button: str) -> Any | None:
     """Like ``cached`` but for jobs of tens of seconds or more: start only on a click, unless the
-    result is already in the store (someone ran it before), in which case show it at once."""
-    if results.get(key) is None and not st.button(button, key=f"run_{button}"):
-        return None
-    return cached(results, key, compute, label)
+    result is already in the store (someone ran it before), in which case show it at once. The button or
+    the job's box sit in one container, so what follows keeps its place once the button is gone."""
+    with st.container():
+        if results.get(key) is None and not st.button(button, key=f"run_{button}"):
+            return None
+        return cached(results, key, compute, label)
