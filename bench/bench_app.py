@@ -84,6 +84,16 @@ try:
     _sr.ScriptRunner._run_script = _timed
 except Exception as exc:
     print("bench: script runs are not timed:", exc, flush=True)
+if os.environ.get("BENCH_JOB_LOG"):   # every long job's computation (ui/jobs.py), to count duplicates
+    from ui import jobs as _jobs
+    _goc = _jobs.ResultStore.get_or_compute
+    def _logged(self, key, compute, on_wait=None):
+        def _compute():
+            with open(os.environ["BENCH_JOB_LOG"], "a") as log:
+                log.write(f"{id(self)} {key!r}\\n")
+            return compute()
+        return _goc(self, key, _compute, on_wait)
+    _jobs.ResultStore.get_or_compute = _logged
 from streamlit.web.cli import main
 sys.argv[0] = "streamlit"
 main()
@@ -98,13 +108,15 @@ class Server:
         self.log = open(Path(log_dir) / f"{name}.log", "w")
         self.run_log = Path(log_dir) / f"{name}.runs"
         self.run_log.touch()
+        self.job_log = Path(log_dir) / f"{name}.jobs"
+        self.job_log.touch()
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-c", SERVE, "run", "app.py", "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(self.port),
              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *EXTRA_ARGS],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "BENCH_RUN_LOG": str(self.run_log)})
+            env={**os.environ, "BENCH_RUN_LOG": str(self.run_log), "BENCH_JOB_LOG": str(self.job_log)})
         self.ps = psutil.Process(self.proc.pid)
         self.peak_rss = 0
         self._stop = threading.Event()

@@ -8,7 +8,9 @@ What a hosted instance must hold (issue 27's targets in brackets):
   (the move back is a cache hit), timed from the browser's "running" to "notRunning" script state, which
   is the server's rerun as the visitor sees it [p95 <= 1 s];
 * exceptions shown on a page (stException elements), failed requests (HTTP >= 400 or network failures),
-  and the server's peak RSS (process tree, sampled every 50 ms) [<= 1.5 GB].
+  and the server's peak RSS (process tree, sampled every 50 ms) [<= 1.5 GB];
+* every long job's computation (ui/jobs.py, logged by the bench's server wrapper): an identical job
+  computed twice is listed [none].
 
 The browsers run on the same 2 cores as the server, as they would in the issue's measurement. Visitors
 take the pages in different orders (visitor i starts at page i), so several cold pages are computed at
@@ -27,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -136,6 +138,7 @@ def main(argv=None) -> None:
             wall = time.perf_counter() - start
             time.sleep(0.2)
             peak = server.peak_rss
+            jobs = server.job_log.read_text().splitlines()
         finally:
             server.stop()
     print(f"\nAll visits done in {wall:.0f} s. Per page (first render: navigation -> chart + idle; "
@@ -159,6 +162,9 @@ def main(argv=None) -> None:
           f"{sum(w is None for w in all_warm)})")
     print(f"failed requests: {len(results['_failed'])}" + "".join(f"\n  {u}" for u in results["_failed"][:10]))
     print(f"server peak RSS (process tree): {peak / 2 ** 20:.0f} MB (target <= 1536)")
+    twice = {job: n for job, n in Counter(jobs).items() if n > 1}
+    print(f"long jobs (ui/jobs.py) computed: {len(jobs)}, distinct {len(set(jobs))}; computed more than once: "
+          f"{len(twice)}" + "".join(f"\n  {n}x {job[:140]}" for job, n in twice.items()))
     print(f"median first render over everything: {statistics.median([x for x in all_first if x]):.2f} s")
 
 
