@@ -214,8 +214,8 @@ DIFFERS = """
   of 0.9. The paper's models saw tens of millions of images. **Quality**: the samples are squares, circles and
   triangles with soft corners; some are lopsided, and some squares come out as four-pointed stars (section 5's
   re-render IoU scores this per sample, against the same score on rendered images). About half of them are squares,
-  a quarter circles, a fifth triangles (section 1 shows the live shape mix of both generators; the renderer draws a
-  third of each). Past 3M images the IoU stopped rising (about 0.79, renders 0.91) at every batch size tried (128 to
+  a quarter circles, a fifth triangles (section 1 shows the shape mix of both generators, computed at asset-build
+  time and re-checked live by section 5's button; the renderer draws a third of each). Past 3M images the IoU stopped rising (about 0.79, renders 0.91) at every batch size tried (128 to
   1024); our untested guess is the capacity of this small GAN (32 channels at 32x32 in G and D). Every run first
   drew blobs, then drifted to mostly circles for a while (0.1M to 1M images) before the corners and the other shapes
   came back, so the trainer keeps the checkpoint with the best-balanced shape mix, not the last one.
