@@ -417,3 +417,12 @@ def test_training_script_widens_on_resume(tmp_path):
     adam_steps = lambda ck: float(next(iter(ck["opt_g"]["state"].values()))["step"])  # noqa: E731
     assert again["step"] == 3 and len(again["widened"]) == 1 and adam_steps(again) == adam_steps(wide) + 1
     assert trainer.width_map("32=64,16=96") == {32: 64, 16: 96}
+
+
+def test_grid_image_places_each_enlarged_cell_between_white_gaps():
+    from ui.householder_figures import grid_image
+    grid = np.random.default_rng(0).random((2, 3, 4, 5, 3))
+    img = grid_image(grid, zoom=2, gap=1)
+    assert img.shape == (2 * 9 - 1, 3 * 11 - 1, 3) and img.dtype == np.uint8
+    cell = (grid[1, 2].repeat(2, 0).repeat(2, 1) * 255).round().astype(np.uint8)
+    assert (img[9:17, 22:32] == cell).all() and (img[8] == 255).all() and (img[:, 10] == 255).all()

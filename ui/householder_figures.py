@@ -17,13 +17,10 @@ from ui.theme import ACCENT, MUTED, PRIMARY
 def grid_image(grid: np.ndarray, zoom: int = 3, gap: int = 2) -> np.ndarray:
     """(rows, cols, H, W, 3) in [0, 1] -> one uint8 image, cells enlarged ``zoom`` x, white gaps."""
     rows, cols, h, w, _ = grid.shape
-    cell = np.kron(grid, np.ones((1, 1, zoom, zoom, 1)))
     H, W = h * zoom + gap, w * zoom + gap
-    out = np.ones((rows * H - gap, cols * W - gap, 3))
-    for r in range(rows):
-        for c in range(cols):
-            out[r * H: r * H + h * zoom, c * W: c * W + w * zoom] = cell[r, c]
-    return (out * 255).round().astype(np.uint8)
+    out = np.ones((rows, H, cols, W, 3))
+    out[:, :h * zoom, :, :w * zoom] = grid.repeat(zoom, 2).repeat(zoom, 3).transpose(0, 2, 1, 3, 4)
+    return (out.reshape(rows * H, cols * W, 3)[:rows * H - gap, :cols * W - gap] * 255).round().astype(np.uint8)
 
 
 def spectrum_figure(sefa_values: np.ndarray, hp_values: np.ndarray, layer_name: str):
