@@ -75,7 +75,7 @@ def comparison():
 
 @cache.resource(1)  # the verdict's table, built once from the shipped comparison (read-only)
 def verdict_table():
-    return comparison_table(comparison())
+    return comparison_table(comparison()).style.format(precision=3)
 
 
 @cache.resource(2)  # two 4x8 grids of 32x32 images as uint8 (~0.1 MB each): the same for every visitor
@@ -218,6 +218,10 @@ def factor_response(c: SimpleNamespace):
         next(cols).metric(f"SeFa {name}", f"{score(M_s).mean():.2f}")
         next(cols).metric(f"Householder {name}", f"{score(M_h).mean():.2f}",
                           delta=f"{score(M_h).mean() - score(M_s).mean():+.2f}")
+    st.caption(response_source(resp, shipped_resp))
+    if resp["source"] == "asset" and on_request(RESPONSES, key, compute, "Scoring directions live...", "Recompute "
+                                                 f"these responses live (about {resp['seconds']:.0f} s)") is not None:
+        st.rerun()  # computed just now: show the live numbers
     errors = c.reg["errors"]
     figure(*response_figure(M_s, M_h), "householder_factor_response",
            caption="Mean absolute change of each factor on a [0, 1] scale (shape: change of class probabilities). "
@@ -225,10 +229,6 @@ def factor_response(c: SimpleNamespace):
                    f"error at most {max(v for key, v in errors.items() if key.endswith('_mae')):.3f} for scale, "
                    "position, hue and background.")
     figure(*purity_figure(hp.purity(M_s), hp.purity(M_h), s_s, s_h), "householder_purity")
-    st.caption(response_source(resp, shipped_resp))
-    if resp["source"] == "asset" and on_request(RESPONSES, key, compute, "Scoring directions live...", "Recompute "
-                                                 f"these responses live (about {resp['seconds']:.0f} s)") is not None:
-        st.rerun()  # computed just now: show the live numbers
     verdict()
 
 
