@@ -16,10 +16,13 @@ products) is written by hand.
 from __future__ import annotations
 
 import operator
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 LAPLACIAN_KINDS = ("combinatorial", "sym")
 
@@ -62,6 +65,7 @@ def laplacian(G: nx.Graph, kind: str = "combinatorial", weight: str | None = "we
                           isolated node gets a zero row/column (diagonal 0, not 1).
     Rows/columns follow ``nodelist`` (default: G's node order).
     """
+    import networkx as nx   # here, not at module level: pages that only need a Householder product skip it
     if kind not in LAPLACIAN_KINDS:
         raise ValueError(f"kind must be one of {LAPLACIAN_KINDS}, got {kind!r}")
     n_nodes = G.number_of_nodes() if nodelist is None else len(list(nodelist))
