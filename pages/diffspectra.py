@@ -46,7 +46,7 @@ GENERATE = [
     Choice("guidance", "spectrum guidance scale w", (0.0, 0.5, 1.0, 2.0, 3.0), generator.GUIDANCE,
            help="Classifier-free guidance: logits = null + w x (spectrum - null). 0 ignores the spectrum, 1 is "
                 "plain conditional sampling, > 1 pushes harder. w != 1 calls the denoiser twice per step, so "
-                "sampling costs twice as much (the default 2 is the best measured setting, section 4)."),
+                f"sampling costs twice as much (the default {generator.GUIDANCE:g} is the best measured, section 4)."),
     Choice("temperature", "sampling temperature", (0.3, 0.6, 0.8, 1.0, 1.2, 1.5), 1.0),
     Slider("seed", "seed", 0, 99, 0, 1),
 ]
@@ -73,7 +73,7 @@ TRY_THIS = """
 5. Move the **temperature** from 0.3 to 1.5 and watch section 3's validity and uniqueness (what it does
    here is measured, not promised: see What differs).
 6. Set the **guidance scale** to 0: the generator no longer sees the spectrum (section 4 measures what that costs);
-   1 is plain conditional sampling at half the cost per step; 3 leans on the spectrum harder."""
+   1 is plain conditional sampling at half the cost per step; 2 and 3 lean on the spectrum harder."""
 DIFFERS = f"""
 * **Data**: QM9S (130k molecules, DFT B3LYP IR + Raman + UV-Vis) cannot be had offline. Here: 5,243 real
   molecules from data inside wheels (`chemicals`' PubChem table, RDKit's NCI file), split 80/5/15.
@@ -325,7 +325,8 @@ def ablation() -> None:
         f"formula and guidance {true['guidance']:g}, {new} has the molecule in its top 10 for "
         f"**{true['acc@10']:.0%}** of queries (Acc@1 {true['acc@1']:.0%}) when sampling from the query spectrum, "
         f"{null['acc@10']:.0%} from the null spectrum (which guidance cannot change: both branches are then the "
-        f"same), {other['acc@10']:.0%} from another molecule's and {rand['acc@10']:.0%} from random graphs "
+        f"same), {other['acc@10']:.0%} from another molecule's (w = {other['guidance']:g}) and "
+        f"{rand['acc@10']:.0%} from random graphs "
         f"on the formula's atoms: **the spectrum adds {100 * (true['acc@10'] - null['acc@10']):.0f} points over "
         f"the null control** ({true['acc@10'] / max(null['acc@10'], 1e-9):.1f}x). "
         + figs.guidance_sentence(table, new, view))

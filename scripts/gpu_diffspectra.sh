@@ -11,7 +11,7 @@
 # (the first ran without the thread limit below and only finished the first row), and two rows run on the
 # CPU here (guidance 3: with 8 formulas and no formula, 32 min; with the formula):
 #     python scripts/make_diffspectra_metrics.py --part ablation --label final --device cpu --workers 1 \
-#         --guidance 3 --top-formulas 8 --only "true/no formula" --out OUT/w3top8
+#         --guidance 3 --top-formulas 8 --only "true/no formula" --out OUT/w3top8   (and --only "true/formula")
 #     STATE=.train_state/generator2_state.pt BUDGET=540 bash scripts/gpu_diffspectra.sh
 set -u
 # One thread per verification worker: 15 workers x 16 OpenMP threads each made verifying one row 20x slower.

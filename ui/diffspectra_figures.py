@@ -293,11 +293,11 @@ def ablation_figure(table: pd.DataFrame, model: str, guidance: float, k: int = 1
     data = part[["spectrum", "guidance", "heavy_atoms", "n_queries", f"acc@{k}"]].reset_index(drop=True)
     fig = go.Figure()
     for i, (spectrum, group) in enumerate(data.groupby("spectrum", sort=False)):
-        fig.add_bar(x=group.heavy_atoms.astype(str), y=group[f"acc@{k}"], name=spectrum,
+        w = {SOURCES[1]: "", SOURCES[3]: ""}.get(spectrum, f" (w = {group.guidance.iloc[0]:g})")
+        fig.add_bar(x=group.heavy_atoms.astype(str), y=group[f"acc@{k}"], name=spectrum + w,
                     marker_color=COLORWAY[i % len(COLORWAY)],
                     customdata=group.n_queries, hovertemplate="%{y:.2f} of %{customdata} queries")
-    fig.update_layout(title=f"Acc@{k} by heavy-atom count, formula known, guidance {guidance:g}: sampled from "
-                            "which spectrum?",
+    fig.update_layout(title=f"Acc@{k} by heavy-atom count, formula known: sampled from which spectrum?",
                       xaxis=dict(title="heavy atoms of the query molecule"),
                       yaxis=dict(title=f"Acc@{k}", range=[0, 1.02]),
                       barmode="group", height=380, legend=dict(orientation="h", y=-0.25, x=0, yanchor="top"))
