@@ -242,9 +242,10 @@ SOURCES = ("query spectrum", "null (zeros)", "another molecule's", "random graph
 
 def ablation_rows(table: pd.DataFrame, model: str, spectrum: str, formula: bool, guidance: float,
                   top_formulas: int) -> pd.DataFrame:
-    """One control's rows (overall + by heavy-atom count) at the page's settings: ``guidance`` (the null
-    spectrum's rows at any guidance: both branches are then the same), ``top_formulas`` without the formula;
-    the model-free control from model "none". Empty if that control was not run."""
+    """One control's rows (overall + by heavy-atom count): the query spectrum's at ``guidance`` (and
+    ``top_formulas`` without the formula); the null and another molecule's spectrum at the last guidance they
+    were run with (the null's samples do not depend on it; the other's do, so callers print its w); the
+    model-free control from model "none". Empty if that control was not run."""
     rows = table[(table.model == ("none" if spectrum == SOURCES[3] else model)) & (table.spectrum == spectrum)
                  & (table.formula.astype(str) == str(formula)) & (table.steps == 50) & (table.temperature == 1.0)]
     if spectrum in SOURCES[1:]:
