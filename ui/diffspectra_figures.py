@@ -105,7 +105,7 @@ def acc_vs_k_sentence(table: pd.DataFrame) -> str:
     gen = "diffusion generator + verify"
     return (f"With the formula, Acc@K rises with K for the retrievers (library search {at('library search', 1):.0%} "
             f"-> {at('library search', k_max):.0%}, contrastive retriever {at('contrastive retriever', 1):.0%} -> "
-            f"{at('contrastive retriever', k_max):.0%} from K = 1 to {k_max}) but the generator's stays flat "
+            f"{at('contrastive retriever', k_max):.0%} from K = 1 to {k_max}) but the generator's barely rises "
             f"({at(gen, 1):.0%} -> {at(gen, k_max):.0%}): its candidates are re-ranked by simulator agreement with "
             "the query, so when a sample is the molecule it is nearly always ranked first; a larger K cannot "
             "add a molecule the sampler never proposed.")
