@@ -4,17 +4,26 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from ui.navigation import CURRENT_PAGE
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 TIMEOUT = 180  # seconds per run: the first grokking run trains a network
 
 
 def open_page(page: str | None = None, **query) -> AppTest:
+    """A new session opening ``page``'s link with ``query`` in its URL.
+
+    AppTest can only reach a page by a first run (the home page) and a switch; in the browser a link opens
+    the page in that session's first run. Forgetting the home run makes the switch that first run, so the
+    page keeps the link's values (ui/navigation.leave_links_behind drops them on a visitor's page change).
+    """
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
     if page:
+        at.session_state[CURRENT_PAGE] = None
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -25,10 +25,35 @@ def sections() -> dict[str, list[st.Page]]:
     return {"Eigen Atlas": [home], "Papers": papers}
 
 
+CURRENT_PAGE = "eigen_atlas_current_page"  # session-state entry: the url_path of the page last run
+
+
 def app_navigation() -> st.Page:
     """Page config + the sectioned navigation; returns the page the URL selects."""
     page_config()
-    return st.navigation(sections())
+    page = st.navigation(sections())
+    leave_links_behind(page)
+    return page
+
+
+def leave_links_behind(page: st.Page) -> None:
+    """A page's controls belong to that page: when the visitor changes page, the next one starts clean.
+
+    Streamlit 1.67 carries two things across a sidebar click: the query string, and the values of the
+    widgets just left (session state, and the front end sends them with the click). Pages reuse keys
+    (``n``, ``steps``, ``seed``), so the next page read them as its own: ebv's N = 100 reached
+    bootstrap_amg's N slider (500 to 5000), which Streamlit raises on, and lightsb's ``steps`` silently
+    set ebv's. Every session-state entry here is page-scoped (widget values, chart selections, a page's
+    click memory), so all of them go. The session's first page keeps its URL (a shared link), and a page
+    rerunning itself keeps everything.
+    """
+    last = st.session_state.get(CURRENT_PAGE)
+    st.session_state[CURRENT_PAGE] = page.url_path
+    if last is None or last == page.url_path:
+        return
+    st.query_params.clear()
+    for key in [k for k in st.session_state.keys() if k != CURRENT_PAGE]:
+        del st.session_state[key]
 
 
 def use_app_navigation() -> None:

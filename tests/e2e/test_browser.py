@@ -92,6 +92,27 @@ def test_home_to_grokking_and_a_slider_move(app_url, tab, tmp_path):
     assert (tmp_path / "grokking.png").stat().st_size > 10_000
 
 
+def test_a_sidebar_click_leaves_the_last_pages_controls_behind(app_url, tab):
+    # ebv's N (2..500) and bootstrap_amg's N (500..5000) share the key `n`. Streamlit carries the URL and
+    # the widgets' values across a sidebar click, and raised "value 2 is less than min_value 500" on
+    # bootstrap_amg (ui/navigation.leave_links_behind). AppTest does not carry them: only a browser sees it.
+    tab.goto(f"{app_url}/ebv")
+    expect(tab.locator(".js-plotly-plot").first).to_be_visible()
+    wait_idle(tab)
+    n = tab.get_by_role("slider", name="N: number of vectors (classes)")
+    n.focus()
+    tab.keyboard.press("Home")  # N = 2
+    expect(tab).to_have_url(re.compile(r"[?&]n=2(&|$)"))
+    wait_idle(tab)
+    nav_labels(tab)  # unfolds "View more"
+    tab.get_by_test_id("stSidebarNav").locator('a[href$="/bootstrap_amg"]').click()
+    expect(tab).to_have_url(re.compile(r"/bootstrap_amg$"))  # no ?n=2 carried over
+    expect(tab.locator(".js-plotly-plot").first).to_be_visible()
+    wait_idle(tab)
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
+    expect(tab.get_by_role("slider", name="N: vertices (SBM)")).to_have_attribute("aria-valuetext", "2000")
+
+
 # ----------------------------------------------------------------------------- one visit per page
 
 def test_spe_page_and_the_d_slider(app_url, tab):
