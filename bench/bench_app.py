@@ -67,8 +67,9 @@ IMAGES_LOADED = """(n) => {
 
 # ----------------------------------------------------------------------------- the server
 
-# `streamlit run ...` with the script runner timed: each run's (start, end) wall time goes to
-# $BENCH_RUN_LOG. If Streamlit's private method moves, the server runs untimed (and says so in its log).
+# `streamlit run ...` with the script runner timed: each run's start and end wall time, its session id and
+# the query string it ran with go to $BENCH_RUN_LOG (one line each; Server.runs() reads them). If
+# Streamlit's private method moves, the server runs untimed (and says so in its log).
 SERVE = """
 import os, sys, time
 try:
@@ -80,7 +81,7 @@ try:
             return _run(self, rerun_data)
         finally:
             with open(os.environ["BENCH_RUN_LOG"], "a") as log:
-                log.write(f"{start:.6f} {time.time():.6f}\\n")
+                log.write(f"{start:.6f} {time.time():.6f} {self._session_id} {rerun_data.query_string or '-'}\\n")
     _sr.ScriptRunner._run_script = _timed
 except Exception as exc:
     print("bench: script runs are not timed:", exc, flush=True)
@@ -145,6 +146,11 @@ class Server:
                 pass
         return total
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used so far."""
+        t = self.ps.cpu_times()
+        return t.user + t.system
+
     def _sample(self) -> None:
         while not self._stop.is_set():
             try:
@@ -169,12 +175,22 @@ class Server:
                     hits.add(m.path)
         return sorted(hits)
 
+    def runs(self) -> list[tuple[float, float, str, str]]:
+        """Every finished script run so far: (start, end, session id, query string), wall-clock seconds."""
+        rows = []
+        for line in self.run_log.read_text().splitlines():
+            try:
+                start, end, session, query = line.split(" ", 3)
+                rows.append((float(start), float(end), session, query))
+            except ValueError:  # the line being written right now
+                continue
+        return rows
+
     def script_time(self, since: float, timeout: float = 10) -> float | None:
         """Seconds from the first script run starting after ``since`` (time.time()) to the last one's end."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            runs = [tuple(map(float, line.split())) for line in self.run_log.read_text().splitlines()]
-            runs = [r for r in runs if r[0] >= since]
+            runs = [r for r in self.runs() if r[0] >= since]
             if runs:
                 return max(r[1] for r in runs) - min(r[0] for r in runs)
             time.sleep(0.05)
