@@ -29,6 +29,7 @@ once (ui/jobs.py) instead of twice.
 
     python bench/bench_load.py                 # 8 visitors, every built page, sidebar navigation
     python bench/bench_load.py --visitors 4 --pages grokking,spe --navigate address
+    python bench/bench_load.py --browsers-nice 19   # the server first, the browsers on what is left
 """
 from __future__ import annotations
 
@@ -233,16 +234,21 @@ def main(argv=None) -> None:
     parser.add_argument("--pages", default="", help="comma-separated slugs (default: every built page)")
     parser.add_argument("--navigate", choices=["sidebar", "address"], default="sidebar",
                         help="after the first page: click the sidebar link (default) or load the page's address")
+    parser.add_argument("--browsers-nice", type=int, default=0,
+                        help="run the browsers at this nice level (the server stays at 0): 19 shows what the "
+                             "server does when it gets the CPU first, as with visitors on their own machines")
     args = parser.parse_args(argv)
     slugs = [s for s in args.pages.split(",") if s] or [p.slug for p in built()]
     by_sidebar = args.navigate == "sidebar"
     print(f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.2f}; {args.visitors} visitors x "
-          f"{len(slugs)} pages, navigating by {args.navigate}", flush=True)
+          f"{len(slugs)} pages, navigating by {args.navigate}, browsers at nice {args.browsers_nice}", flush=True)
     results, lock = defaultdict(list), threading.Lock()
     with tempfile.TemporaryDirectory() as logs:
         server = Server(logs, "load")
         try:
             print(f"server healthy after {server.wait_healthy():.1f} s", flush=True)
+            if args.browsers_nice:
+                os.nice(args.browsers_nice)  # this process and the browsers it starts from here on; not the server
             start, machine_busy, server_cpu = time.perf_counter(), busy_seconds(), server.cpu_seconds()
             threads = [threading.Thread(target=visitor, args=(i, server.url, slugs, by_sidebar, results, lock))
                        for i in range(args.visitors)]
