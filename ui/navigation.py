@@ -41,7 +41,7 @@ def leave_links_behind(page: st.Page) -> None:
 
     Streamlit 1.67 carries two things across a sidebar click: the query string, and the values of the
     widgets just left (session state, and the front end sends them with the click). Pages reuse keys
-    (``n``, ``steps``, ``seed``), so the next page read them as its own: ebv's N = 100 reached
+    (``n``, ``steps``, ``seed``), so the next page read them as its own: ebv's N = 50 reached
     bootstrap_amg's N slider (500 to 5000), which Streamlit raises on, and lightsb's ``steps`` silently
     set ebv's. Every session-state entry here is page-scoped (widget values, chart selections, a page's
     click memory), so all of them go. The session's first page keeps its URL (a shared link), and a page
