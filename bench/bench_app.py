@@ -67,22 +67,36 @@ IMAGES_LOADED = """(n) => {
 
 # ----------------------------------------------------------------------------- the server
 
-# `streamlit run ...` with the script runner timed: each run's start and end wall time, its session id and
-# the query string it ran with go to $BENCH_RUN_LOG (one line each; Server.runs() reads them). If
-# Streamlit's private method moves, the server runs untimed (and says so in its log).
+# `streamlit run ...` with every script execution timed: its start and end wall time, the CPU time its
+# thread used and the time it sat runnable waiting for a core (Linux /proc schedstat; the rest of its wall
+# time it was blocked: on the GIL, a lock, another visitor's job), its session id,
+# whether a rerun request stopped it, and the query string it ran with go to $BENCH_RUN_LOG (one line each;
+# Server.runs() reads them). Timed per execution, not per ScriptRunner._run_script call: that call loops,
+# running every rerun requested meanwhile, so one call can hold several executions. If Streamlit's private
+# name moves, the server runs untimed (and says so in its log).
 SERVE = """
-import os, sys, time
+import os, sys, threading, time
+def _queued():  # seconds this thread has waited on a run queue, from the kernel's schedstat (0 if none)
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 try:
     from streamlit.runtime.scriptrunner import script_runner as _sr
-    _run = _sr.ScriptRunner._run_script
-    def _timed(self, rerun_data):
-        start = time.time()
+    _exec = _sr.exec_func_with_error_handling
+    def _timed(func, ctx):
+        start, cpu, queued, stopped = time.time(), time.thread_time(), _queued(), "?"
         try:
-            return _run(self, rerun_data)
+            result = _exec(func, ctx)
+            stopped = "rerun" if result[2] is not None else "done"
+            return result
         finally:
             with open(os.environ["BENCH_RUN_LOG"], "a") as log:
-                log.write(f"{start:.6f} {time.time():.6f} {self._session_id} {rerun_data.query_string or '-'}\\n")
-    _sr.ScriptRunner._run_script = _timed
+                log.write(f"{start:.6f} {time.time():.6f} {time.thread_time() - cpu:.6f} {_queued() - queued:.6f} "
+                          f"{ctx.session_id} {stopped} "
+                          f"{ctx.query_string or '-'}\\n")
+    _sr.exec_func_with_error_handling = _timed
 except Exception as exc:
     print("bench: script runs are not timed:", exc, flush=True)
 if os.environ.get("BENCH_JOB_LOG"):   # every long job's computation (ui/jobs.py), to count duplicates
@@ -175,13 +189,15 @@ class Server:
                     hits.add(m.path)
         return sorted(hits)
 
-    def runs(self) -> list[tuple[float, float, str, str]]:
-        """Every finished script run so far: (start, end, session id, query string), wall-clock seconds."""
+    def runs(self) -> list[tuple[float, float, float, float, str, str, str]]:
+        """Every finished script execution so far: (start, end, CPU seconds of its thread, seconds it waited
+        for a core, session id, "done" or "rerun" (a rerun request stopped it), query string); start and end
+        are wall-clock."""
         rows = []
         for line in self.run_log.read_text().splitlines():
             try:
-                start, end, session, query = line.split(" ", 3)
-                rows.append((float(start), float(end), session, query))
+                start, end, cpu, queued, session, stopped, query = line.split(" ", 6)
+                rows.append((float(start), float(end), float(cpu), float(queued), session, stopped, query))
             except ValueError:  # the line being written right now
                 continue
         return rows

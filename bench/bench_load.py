@@ -14,9 +14,9 @@ What a hosted instance must hold (issue 27's targets in brackets):
 Each figure is printed twice. *Browser*: what the visitor waits for, from the browser's "running" to
 "notRunning" script state (moves) or from navigation to a painted chart (first render); it includes the
 time the browsers themselves take from the same 2 cores. *Server*: what the server spends, from the bench
-server's log of every script run (start, end, session, query string; bench_app.SERVE): a move is the run
-the key press started, a first render the runs between navigation and the painted chart. Visits are
-tagged with ``?bench_visitor=i`` on the first address so each session's runs map to its visitor.
+server's log of every script execution (start, end, session, query string; bench_app.SERVE): from the
+start of the first execution after the visitor acted to the end of the last one before the browser
+showed the result (a rerun requested meanwhile is a second execution). Visits are tagged with ``?bench_visitor=i`` on the first address so each session's runs map to its visitor.
 
 After the first page, a visitor moves on by clicking the page's sidebar link, as people browse: the
 session and the loaded front end stay. ``--navigate address`` loads each page's address instead (a new
@@ -79,10 +79,15 @@ def rerun_seconds(page, key: str, quiet_after: float = 3.0) -> float | None:
 
 
 VISITOR_PARAM = "bench_visitor"  # tags a visitor's sessions in the server's run log (no page reads it)
-NAV_DONE_JS = """(t0) => {
+# Navigation done: the script ran and stopped; or, for a run too quick for "running" ever to be painted
+# (a cache hit), the new address is shown and the app has been idle for 3 s.
+NAV_DONE_JS = """([t0, slug]) => {
   const s = window.__states.filter(x => x[0] > t0);
   const i = s.findIndex(x => x[1] === 'running');
-  return i >= 0 && s.slice(i).some(x => x[1] === 'notRunning');
+  if (i >= 0 && s.slice(i).some(x => x[1] === 'notRunning')) return true;
+  const app = document.querySelector('[data-testid="stApp"]');
+  return location.pathname.endsWith('/' + slug) && performance.now() - t0 > 3000
+    && app && app.getAttribute('data-test-script-state') === 'notRunning';
 }"""
 
 
@@ -99,14 +104,28 @@ def open_page(page, url: str, slug: str, index: int, by_sidebar: bool) -> None:
     if not link.is_visible():  # Streamlit folds long navigations behind "View more"
         nav.get_by_test_id("stSidebarNavViewButton").click(timeout=30 * MS)
     link.click(timeout=60 * MS)
-    page.wait_for_function(NAV_DONE_JS, arg=t0, timeout=300 * MS, polling=100)
+    page.wait_for_function(NAV_DONE_JS, arg=[t0, slug], timeout=300 * MS, polling=100)
 
 
-def visitor(index: int, url: str, slugs: list[str], by_sidebar: bool, results: dict,
+def lower_browsers(nice: int) -> None:
+    """Give every Chromium this bench started the scheduling weight of ``nice``. Each Chromium runs in its
+    own session, so Linux's autogroup scheduler shares the CPU between the browsers and the server as
+    groups: a process's own nice value only counts within its group, the group's nice between groups."""
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.name().startswith("chrom"):
+                Path(f"/proc/{child.pid}/autogroup").write_text(str(nice))
+        except (psutil.Error, OSError):
+            pass  # exited meanwhile, or no autogroups on this kernel
+
+
+def visitor(index: int, url: str, slugs: list[str], by_sidebar: bool, browsers_nice: int, results: dict,
             lock: threading.Lock) -> None:
     order = slugs[index % len(slugs):] + slugs[:index % len(slugs)]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        if browsers_nice:
+            lower_browsers(browsers_nice)
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         failed = []
         page.on("requestfailed", lambda r: failed.append(r.url))
@@ -130,8 +149,9 @@ def visitor(index: int, url: str, slugs: list[str], by_sidebar: bool, results: d
                         slider.focus(timeout=30 * MS)
                         record["t_right"] = time.time()
                         record["cold_move"] = rerun_seconds(page, "ArrowRight")
-                        record["t_left"] = time.time()
+                        record["t_left"] = record["t_right_seen"] = time.time()
                         record["warm_move"] = rerun_seconds(page, "ArrowLeft")
+                        record["t_left_seen"] = time.time()
                         idle(page, 300)
                         record["exceptions"] += page.get_by_test_id("stException").count()
                 except Exception as exc:  # a timeout is a result too
@@ -146,30 +166,36 @@ def visitor(index: int, url: str, slugs: list[str], by_sidebar: bool, results: d
             browser.close()
 
 
-def add_server_times(results: dict, runs: list[tuple[float, float, str, str]]) -> None:
-    """Each visit's figures as the server timed its script runs (bench_app's run log): ``server_first`` from
-    the first run after the visitor opened the page to the end of the last run that finished before the
-    page was seen rendered; ``server_cold`` / ``server_warm`` = the run each key press started."""
-    owner = {}  # session id -> visitor, from the tag in the query string of the session's runs
-    for _, _, session, query in runs:
+def add_server_times(results: dict, runs: list[tuple[float, float, float, float, str, str, str]]) -> None:
+    """Each visit's figures as the server timed its script executions (bench_app's run log): from the start
+    of the first execution after the visitor acted (opened the page, pressed a key) to the end of the last
+    one that finished before the browser showed the result: ``server_first``, ``server_cold``,
+    ``server_warm``, with the CPU its executions used (``cpu_first`` ...) and the time they waited for a core
+    (``queued_first`` ...); ``stopped`` counts the executions a rerun request cut short."""
+    owner = {}  # session id -> visitor, from the tag in the query string of the session's executions
+    for *_, session, _, query in runs:
         tag = dict(kv.split("=", 1) for kv in query.split("&") if "=" in kv).get(VISITOR_PARAM)
         if tag is not None:
             owner[session] = int(tag)
     by_visitor = defaultdict(list)
-    for start, end, session, _ in sorted(runs):
+    for start, end, cpu, queued, session, stopped, _ in sorted(runs):
         if session in owner:
-            by_visitor[owner[session]].append((start, end))
+            by_visitor[owner[session]].append((start, end, stopped, cpu, queued))
     for slug, rows in results.items():
         if slug.startswith("_"):
             continue
         for r in rows:
-            mine = by_visitor[r["visitor"]]
-            if "t_rendered" in r:
-                during = [(s, e) for s, e in mine if r["t_open"] <= s and e <= r["t_rendered"]]
-                r["server_first"] = during[-1][1] - during[0][0] if during else None
-            for press, name in (("t_right", "server_cold"), ("t_left", "server_warm")):
-                after = [(s, e) for s, e in mine if s >= r.get(press, float("inf"))]
-                r[name] = after[0][1] - after[0][0] if after else None
+            r["stopped"] = 0
+            for acted, seen, name in (("t_open", "t_rendered", "server_first"),
+                                      ("t_right", "t_right_seen", "server_cold"),
+                                      ("t_left", "t_left_seen", "server_warm")):
+                if seen not in r:
+                    continue
+                during = [x for x in by_visitor[r["visitor"]] if r[acted] <= x[0] and x[1] <= r[seen]]
+                r[name] = during[-1][1] - during[0][0] if during else None
+                r[name.replace("server", "cpu")] = sum(x[3] for x in during) if during else None
+                r[name.replace("server", "queued")] = sum(x[4] for x in during) if during else None
+                r["stopped"] += sum(x[2] == "rerun" for x in during)
 
 
 def busy_seconds() -> float:
@@ -201,23 +227,35 @@ def every(results: dict, slugs: list[str], key: str) -> list:
 
 
 def report(slugs: list[str], results: dict, wall: float, peak: int, jobs: list[str], runs: list) -> None:
-    print(f"\nAll visits done in {wall:.0f} s; {len(runs)} script runs timed by the server.")
+    stopped = sum(r.get("stopped", 0) for slug in slugs for r in results[slug])
+    print(f"\nAll visits done in {wall:.0f} s; {len(runs)} script executions timed by the server, {stopped} "
+          "of them within a visit cut short by a rerun request.")
     print("As each visitor's browser saw it (first: navigation -> chart + idle; moves: running -> notRunning):")
     table(slugs, results, {"first p50": ("first", .5), "first p95": ("first", .95),
                            "cold move p95": ("cold_move", .95), "warm p50": ("warm_move", .5),
                            "warm p95": ("warm_move", .95)})
-    print("As the server timed its script runs (first: the runs between navigation and render; moves: the run "
-          "the key press started):")
+    print("As the server timed its script executions (from the first one after the visitor acted to the end of "
+          "the last one before the browser showed the result):")
     table(slugs, results, {"first p50": ("server_first", .5), "first p95": ("server_first", .95),
                            "cold move p95": ("server_cold", .95), "warm p50": ("server_warm", .5),
                            "warm p95": ("server_warm", .95)})
+    for kind, what in (("cpu", "CPU time of the script thread"),
+                       ("queued", "time it was runnable but waiting for a core (the rest of the wall time it was "
+                                  "blocked: the GIL, a lock, another visitor's job)")):
+        print(f"Of which {what}:")
+        table(slugs, results, {"first p50": (f"{kind}_first", .5), "first p95": (f"{kind}_first", .95),
+                               "cold move p95": (f"{kind}_cold", .95), "warm p50": (f"{kind}_warm", .5),
+                               "warm p95": (f"{kind}_warm", .95)})
     first, warm = every(results, slugs, "first"), every(results, slugs, "warm_move")
     s_first, s_warm = every(results, slugs, "server_first"), every(results, slugs, "server_warm")
+    c_warm, q_warm = every(results, slugs, "cpu_warm"), every(results, slugs, "queued_warm")
     g = lambda x: "n/a" if x is None else f"{x:.2f} s"  # noqa: E731
     print(f"\nall pages, browser: first render p95 {g(pct(first, .95))} (target <= 20 s), warm interaction "
           f"p95 {g(pct(warm, .95))} (unseen cache hits: {sum(w is None for w in warm)})")
     print(f"all pages, server:  first render p95 {g(pct(s_first, .95))}, warm interaction p95 "
-          f"{g(pct(s_warm, .95))} (target <= 1 s server time), warm p50 {g(pct(s_warm, .5))}")
+          f"{g(pct(s_warm, .95))} (target <= 1 s server time), warm p50 {g(pct(s_warm, .5))}; CPU of a warm "
+          f"interaction p50 {g(pct(c_warm, .5))}, p95 {g(pct(c_warm, .95))}; waiting for a core p50 "
+          f"{g(pct(q_warm, .5))}, p95 {g(pct(q_warm, .95))}")
     print(f"failed requests: {len(results['_failed'])}" + "".join(f"\n  {u}" for u in results["_failed"][:10]))
     print(f"server peak RSS (process tree): {peak / 2 ** 20:.0f} MB (target <= 1536)")
     twice = {job: n for job, n in Counter(jobs).items() if n > 1}
@@ -235,8 +273,9 @@ def main(argv=None) -> None:
     parser.add_argument("--navigate", choices=["sidebar", "address"], default="sidebar",
                         help="after the first page: click the sidebar link (default) or load the page's address")
     parser.add_argument("--browsers-nice", type=int, default=0,
-                        help="run the browsers at this nice level (the server stays at 0): 19 shows what the "
-                             "server does when it gets the CPU first, as with visitors on their own machines")
+                        help="run the browsers' scheduling groups at this nice level (the server's stays at 0): "
+                             "19 shows what the server does when it gets the CPU first, as with visitors on "
+                             "their own machines")
     args = parser.parse_args(argv)
     slugs = [s for s in args.pages.split(",") if s] or [p.slug for p in built()]
     by_sidebar = args.navigate == "sidebar"
@@ -247,10 +286,9 @@ def main(argv=None) -> None:
         server = Server(logs, "load")
         try:
             print(f"server healthy after {server.wait_healthy():.1f} s", flush=True)
-            if args.browsers_nice:
-                os.nice(args.browsers_nice)  # this process and the browsers it starts from here on; not the server
             start, machine_busy, server_cpu = time.perf_counter(), busy_seconds(), server.cpu_seconds()
-            threads = [threading.Thread(target=visitor, args=(i, server.url, slugs, by_sidebar, results, lock))
+            threads = [threading.Thread(target=visitor,
+                                        args=(i, server.url, slugs, by_sidebar, args.browsers_nice, results, lock))
                        for i in range(args.visitors)]
             for t in threads:
                 t.start()
