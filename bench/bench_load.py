@@ -16,7 +16,8 @@ Each figure is printed twice. *Browser*: what the visitor waits for, from the br
 time the browsers themselves take from the same 2 cores. *Server*: what the server spends, from the bench
 server's log of every script execution (start, end, session, query string; bench_app.SERVE): from the
 start of the first execution after the visitor acted to the end of the last one before the browser
-showed the result (a rerun requested meanwhile is a second execution). Visits are tagged with ``?bench_visitor=i`` on the first address so each session's runs map to its visitor.
+showed the result (a rerun requested meanwhile is a second execution). Visits are tagged with
+``?bench_visitor=i`` on the first address so each session's runs map to its visitor.
 
 After the first page, a visitor moves on by clicking the page's sidebar link, as people browse: the
 session and the loaded front end stay. ``--navigate address`` loads each page's address instead (a new
